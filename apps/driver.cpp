@@ -1,0 +1,262 @@
+// apps/driver.cpp — Simulation: option resolution, initial data, run loop and summary.
+#include "apps/driver.hpp"
+
+#include "core/options.hpp"
+#include "io/output.hpp"
+#include "verification/norms.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+namespace fpflow {
+
+namespace {
+std::string join(const std::vector<double>& v, int n) {
+  std::ostringstream s;
+  s.precision(17);
+  for (int i = 0; i < n; ++i) s << (i ? "," : "") << v[i];
+  return s.str();
+}
+}  // namespace
+
+Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
+  register_builtin_problems();
+  int dim = 2;
+  {
+    std::vector<std::string> names = problem_names();
+    OptionsBlock opt(comm, nullptr, "fpflow: Fokker-Planck problem and grid");
+    problem_name_ = opt.choice("-problem", "Problem to solve", names, "ou");
+    dim = int(opt.integer("-dim", "Space dimension (1, 2 or 3)", 2));
+    if (dim < 1 || dim > 3) throw Error("-dim must be 1, 2 or 3, got " + std::to_string(dim));
+  }
+  problem_ = make_problem(problem_name_);
+  problem_->configure(comm, dim);
+
+  GridSpec spec;
+  spec.dim = dim;
+  spec.cells = dim == 1 ? std::array<PetscInt, 3>{256, 1, 1}
+               : dim == 2 ? std::array<PetscInt, 3>{128, 128, 1}
+                          : std::array<PetscInt, 3>{48, 48, 48};
+  {
+    OptionsBlock opt(comm, nullptr, "fpflow: domain, discretization and output");
+    const Box def = problem_->default_box();
+    auto lo = per_axis(opt.reals("-box_lo", "Box lower corner (one value or one per axis)",
+                                 {def.lo.begin(), def.lo.begin() + dim}, 3), dim, "-box_lo");
+    auto hi = per_axis(opt.reals("-box_hi", "Box upper corner (one value or one per axis)",
+                                 {def.hi.begin(), def.hi.begin() + dim}, 3), dim, "-box_hi");
+    for (int d = 0; d < 3; ++d) spec.box.lo[d] = lo[d], spec.box.hi[d] = hi[d];
+    const auto def_bc = problem_->default_bc();
+    std::vector<std::string> def_names;
+    for (int d = 0; d < dim; ++d) def_names.push_back(to_string(def_bc[d]));
+    auto bc = opt.strings("-bc", "Boundary per axis: reflecting, periodic, absorbing (one or per axis)",
+                          def_names, 3);
+    if (bc.size() != 1 && int(bc.size()) != dim)
+      throw Error("-bc takes 1 or " + std::to_string(dim) + " values");
+    for (int d = 0; d < 3; ++d) spec.bc[d] = parse_boundary(bc[std::min<size_t>(d, bc.size() - 1)]);
+    scheme_ = parse_scheme(opt.choice("-fp_scheme", "Face-flux scheme: sg = Scharfetter-Gummel, "
+                                      "muscl = limited MUSCL drift + central diffusion, upwind = first order",
+                                      {"sg", "muscl", "upwind"}, "sg"));
+    limiter_ = parse_limiter(opt.choice("-fp_limiter", "MUSCL slope limiter",
+                                        {"vanleer", "minmod", "mc"}, "vanleer"));
+    StepperOptions so;
+    so.cfl = opt.real("-fp_cfl", "Default step as a fraction of the positivity bound", 0.9);
+    if (!(so.cfl > 0)) throw Error("-fp_cfl must be positive");
+    so.progress_seconds = opt.real("-progress_seconds",
+                                   "Seconds between progress lines (0: every step, <0: none)", 2.0);
+    output_ = opt.string("-output", "Output directory (summary.json, options.txt, VTK series)",
+                         "fpflow-out");
+    const bool vtk = opt.flag("-vtk", "Write the VTK time series (fpflow.pvd)", true);
+    output_every_ = opt.integer("-output_every",
+                                "Write a VTK frame every N steps (0: about 10 frames per run)", 0);
+    write_summary_ = true;
+    t_final_ = problem_->default_t_final();
+    spec.stencil_width = FokkerPlanckOperator::stencil_width(scheme_);
+
+    const bool help_only = option_given("-help");
+    if (!help_only) prepare_output_dir(comm, output_);
+    grid_ = std::make_unique<Grid>(comm, spec);
+    op_ = std::make_unique<FokkerPlanckOperator>(*grid_, *problem_, scheme_, limiter_);
+
+    FP_CHECK(DMCreateGlobalVector(grid_->dm(), rho_.out()));
+    FP_CHECK(PetscObjectSetName((PetscObject)rho_.get(), "density"));
+    fill_cell_averages(*grid_, rho_, [this](const double* lo, const double* hi) {
+      return problem_->initial_cell_average(lo, hi);
+    });
+    {
+      std::string bad;
+      VecArrayRead a(rho_);
+      for (PetscInt c = 0; c < grid_->owned_cells() && bad.empty(); ++c)
+        if (!std::isfinite(a[c]) || a[c] < 0)
+          bad = "initial density is " + std::to_string(a[c]) +
+                " in a cell; it must be finite and non-negative";
+      throw_if_any(comm, bad);
+    }
+    mass0_ = mass(*grid_, rho_);
+    if (!(mass0_ > 0)) throw Error("initial density has zero mass on the grid (check the box)");
+    if (problem_->normalize_initial()) {
+      FP_CHECK(VecScale(rho_, 1.0 / mass0_));
+      mass0_ = mass(*grid_, rho_);
+    }
+
+    so.t_final = t_final_;
+    // TS reads -ts_max_time itself; take its value back so everything agrees on t_final.
+    stepper_ = std::make_unique<TimeStepper>(*op_, so);
+    PetscReal tmax;
+    FP_CHECK(TSGetMaxTime(stepper_->ts(), &tmax));
+    t_final_ = tmax;
+    if (!(t_final_ > 0)) throw Error("final time must be positive (-ts_max_time)");
+    if (vtk && !help_only) {
+      writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_);
+      if (output_every_ <= 0)
+        output_every_ = std::max<PetscInt>(1, PetscInt(std::ceil(t_final_ / stepper_->dt_initial() / 10)));
+    }
+  }
+  stepper_->set_observer([this](PetscInt step, double t, Vec rho) {
+    if (writer_ && step % output_every_ == 0) {
+      write_frame(t, rho);
+      last_frame_step_ = step;
+    }
+  });
+}
+
+void Simulation::write_frame(double t, Vec rho) {
+  LocalVec loc(grid_->dm());
+  grid_->to_local(rho, loc);
+  std::vector<double> drift, current;
+  op_->current(t, loc, current);
+  op_->drift_at_cells(t, drift);
+  VecArrayRead d(rho);
+  writer_->write(t, Frame{d.data(), &drift, &current});
+}
+
+std::string Simulation::resolved_options() const {
+  std::ostringstream s;
+  s.precision(17);
+  const int dim = grid_->dim();
+  std::vector<double> lo(grid_->box().lo.begin(), grid_->box().lo.end());
+  std::vector<double> hi(grid_->box().hi.begin(), grid_->box().hi.end());
+  s << "# fpflow resolved options: rerun with  fpflow -options_file options.txt\n";
+  s << "-problem " << problem_name_ << "\n-dim " << dim << "\n";
+  const char* ax = "xyz";
+  for (int d = 0; d < dim; ++d) s << "-da_grid_" << ax[d] << " " << grid_->cells(d) << "\n";
+  s << "-box_lo " << join(lo, dim) << "\n-box_hi " << join(hi, dim) << "\n-bc ";
+  for (int d = 0; d < dim; ++d) s << (d ? "," : "") << to_string(grid_->bc(d));
+  s << "\n-fp_scheme " << to_string(scheme_) << "\n-fp_limiter " << to_string(limiter_) << "\n";
+  s << "-ts_type " << stepper_->type() << "\n-ts_dt " << stepper_->dt_initial() << "\n";
+  s << "-ts_max_time " << t_final_ << "\n";
+  // Everything else the user gave (problem parameters, solver options), verbatim.
+  char* all = nullptr;
+  FP_CHECK(PetscOptionsGetAll(nullptr, &all));
+  std::istringstream given(all ? all : "");
+  PetscFree(all);
+  std::string tok, line;
+  const std::vector<std::string> resolved = {"-problem", "-dim", "-da_grid_x", "-da_grid_y",
+      "-da_grid_z", "-box_lo", "-box_hi", "-bc", "-fp_scheme", "-fp_limiter", "-ts_type",
+      "-ts_dt", "-ts_max_time", "-help", "-options_file"};
+  bool skip = false;
+  s << "# given\n";
+  auto flush = [&] {
+    if (!line.empty() && !skip) s << line << "\n";
+    line.clear();
+  };
+  while (given >> tok) {
+    if (tok.size() > 1 && tok[0] == '-' && !std::isdigit(static_cast<unsigned char>(tok[1])) &&
+        tok[1] != '.') {
+      flush();
+      skip = std::find(resolved.begin(), resolved.end(), tok) != resolved.end();
+      line = tok;
+    } else {
+      line += " " + tok;
+    }
+  }
+  flush();
+  return s.str();
+}
+
+nlohmann::json Simulation::run() {
+  const double wall0 = MPI_Wtime();
+  stepper_->solve(rho_);
+  const double wall = MPI_Wtime() - wall0;
+  const double t = stepper_->time();
+  if (writer_ && last_frame_step_ != stepper_->steps()) write_frame(t, rho_);
+
+  const double m1 = mass(*grid_, rho_);
+  const double absorbed = stepper_->absorbed_mass(mass0_, m1);
+  nlohmann::json j;
+  const int dim = grid_->dim();
+  j["status"] = "ok";
+  j["problem"] = problem_name_;
+  j["description"] = problem_->description();
+  j["parameters"] = problem_->parameters();
+  j["dim"] = dim;
+  std::vector<PetscInt> cells;
+  std::vector<std::string> bcs;
+  for (int d = 0; d < dim; ++d) cells.push_back(grid_->cells(d)), bcs.push_back(to_string(grid_->bc(d)));
+  j["cells"] = cells;
+  j["box"] = {{"lo", std::vector<double>(grid_->box().lo.begin(), grid_->box().lo.begin() + dim)},
+              {"hi", std::vector<double>(grid_->box().hi.begin(), grid_->box().hi.begin() + dim)}};
+  j["boundaries"] = bcs;
+  j["ranks"] = comm_size(comm_);
+  j["scheme"] = to_string(scheme_);
+  if (scheme_ == Scheme::muscl) j["limiter"] = to_string(limiter_);
+  j["ts_type"] = stepper_->type();
+  j["time_stepping"] = stepper_->mode();
+  j["dt_initial"] = stepper_->dt_initial();
+  j["t_final"] = t;
+  j["steps"] = stepper_->steps();
+  j["mass_initial"] = mass0_;
+  j["mass_final"] = m1;
+  j["min_density"] = min_value(rho_);
+  j["absorbed_mass"] = absorbed;
+  j["absorbed_mass_method"] = stepper_->absorbed_method();
+  // (mass_final + absorbed - mass_initial) / mass_initial: round-off when mass is accounted.
+  j["mass_balance_error"] = (m1 + absorbed - mass0_) / mass0_;
+  j["wall_seconds"] = wall;
+  j["cell_updates_per_second"] =
+      wall > 0 ? grid_->global_cells() * double(stepper_->steps()) / wall : 0.0;
+  if (problem_->has_exact()) {
+    const ErrorNorms e = error_norms(*grid_, rho_, [&](const double* lo, const double* hi) {
+      return problem_->exact_cell_average(lo, hi, t);
+    });
+    j["error"] = {{"L1", e.L1}, {"L2", e.L2}, {"Linf", e.Linf}};
+  }
+  if (writer_) j["vtk"] = {{"pvd", output_ + "/fpflow.pvd"}, {"frames", writer_->frames()}};
+  const std::string opts = resolved_options();
+  std::string err;
+  if (comm_rank(comm_) == 0) {
+    try {
+      write_file_atomic(output_ + "/options.txt", opts);
+      write_file_atomic(output_ + "/summary.json", j.dump(2) + "\n");
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+  }
+  throw_if_any(comm_, err);
+  return j;
+}
+
+void print_all_problem_help(MPI_Comm comm, int dim) {
+  register_builtin_problems();
+  for (const auto& name : problem_names()) {
+    try {
+      make_problem(name)->configure(comm, dim);
+    } catch (const Error&) {
+      // -help lists options; a value the user set for another problem is not an error here.
+    }
+  }
+}
+
+void write_failure_summary(MPI_Comm comm, const std::string& dir, const std::string& message) {
+  if (comm_rank(comm) != 0 || dir.empty() || !std::filesystem::is_directory(dir)) return;
+  try {
+    nlohmann::json j = {{"status", "failed"}, {"error", message}};
+    write_file_atomic(dir + "/summary.json", j.dump(2) + "\n");
+  } catch (...) {
+    // The directory is not writable: the error line on stderr is all we can give.
+  }
+}
+
+}  // namespace fpflow

@@ -1,0 +1,55 @@
+// apps/driver.hpp — one fpflow run end to end: options -> problem, grid, operator, TS -> solve
+// -> VTK series and summary.json. Used by the fpflow executable and by the tests.
+#pragma once
+
+#include "io/vtk_writer.hpp"
+#include "operators/fp_operator.hpp"
+#include "problems/problem.hpp"
+#include "solvers/time_stepper.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+
+namespace fpflow {
+
+class Simulation {
+ public:
+  // Reads every option (so -help lists them all) and sets everything up; no time stepping yet.
+  explicit Simulation(MPI_Comm comm);
+  // Integrates to the final time, writes output; returns the summary (also in summary.json).
+  nlohmann::json run();
+
+  const Grid& grid() const { return *grid_; }
+  Vec solution() const { return rho_; }
+  const Problem& problem() const { return *problem_; }
+  FokkerPlanckOperator& op() { return *op_; }
+  const std::string& output_dir() const { return output_; }
+
+ private:
+  void write_frame(double t, Vec rho);
+  std::string resolved_options() const;
+
+  MPI_Comm comm_;
+  std::unique_ptr<Problem> problem_;
+  std::unique_ptr<Grid> grid_;
+  std::unique_ptr<FokkerPlanckOperator> op_;
+  std::unique_ptr<TimeStepper> stepper_;
+  std::unique_ptr<VtkSeriesWriter> writer_;
+  VecH rho_;
+  std::string problem_name_, output_;
+  Scheme scheme_ = Scheme::sg;
+  kernels::Limiter limiter_ = kernels::Limiter::vanleer;
+  double t_final_ = 1, mass0_ = 0;
+  PetscInt output_every_ = 0, last_frame_step_ = -1;
+  bool write_summary_ = true;
+};
+
+// Prints the options of every registered problem (for -help), without running anything.
+void print_all_problem_help(MPI_Comm comm, int dim);
+
+// Writes {"status": "failed", "error": message} as summary.json if `dir` is usable (rank 0).
+void write_failure_summary(MPI_Comm comm, const std::string& dir, const std::string& message);
+
+}  // namespace fpflow

@@ -1,0 +1,60 @@
+// core/options.hpp — typed reads from the PETSc options database, each with a help string.
+//
+// An OptionsBlock is PetscOptionsBegin/End as an RAII object, so every option fpflow reads is
+// listed by -help and counted as used for -options_left. Values come back as C++ types.
+#pragma once
+
+#include "core/petsc.hpp"
+
+#include <string>
+#include <vector>
+
+namespace fpflow {
+
+class OptionsBlock {
+ public:
+  OptionsBlock(MPI_Comm comm, const char* prefix, const char* title);
+  ~OptionsBlock();
+  OptionsBlock(const OptionsBlock&) = delete;
+  OptionsBlock& operator=(const OptionsBlock&) = delete;
+
+  PetscInt integer(const char* name, const char* help, PetscInt def, bool* set = nullptr);
+  double real(const char* name, const char* help, double def, bool* set = nullptr);
+  bool flag(const char* name, const char* help, bool def, bool* set = nullptr);
+  std::string string(const char* name, const char* help, const std::string& def,
+                     bool* set = nullptr);
+  // One of `choices`; anything else is an error naming the valid choices.
+  std::string choice(const char* name, const char* help, const std::vector<std::string>& choices,
+                     const std::string& def);
+  // Comma-separated reals, at most max_n; returns def when not given.
+  std::vector<double> reals(const char* name, const char* help, const std::vector<double>& def,
+                            int max_n);
+  // Comma-separated strings, at most max_n; returns def when not given.
+  std::vector<std::string> strings(const char* name, const char* help,
+                                   const std::vector<std::string>& def, int max_n);
+
+ private:
+  PetscOptionItems items_{};
+  std::string prefix_;
+};
+
+// True when -name (no prefix) was given on the command line or in an options file.
+bool option_given(const char* name);
+
+// Replaces the process's options database with `args` for the lifetime of this object
+// (for tests and for programmatic runs); the previous database is restored afterwards.
+class ScopedOptions {
+ public:
+  explicit ScopedOptions(const std::string& args);
+  ~ScopedOptions();
+  ScopedOptions(const ScopedOptions&) = delete;
+  ScopedOptions& operator=(const ScopedOptions&) = delete;
+
+ private:
+  PetscOptions opts_ = nullptr;
+};
+
+// Options that were given but never read: a misspelt option must not pass silently.
+std::vector<std::string> unused_options();
+
+}  // namespace fpflow

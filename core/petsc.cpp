@@ -1,0 +1,74 @@
+// core/petsc.cpp — error capture and session lifetime for the PETSc boundary (see petsc.hpp).
+#include "core/petsc.hpp"
+
+namespace fpflow {
+namespace {
+
+thread_local std::string g_last_error;
+
+// Records the innermost ("initial") message of an error and prints nothing: fpflow reports
+// errors itself as one line, instead of PETSc's multi-line traceback on every rank.
+PetscErrorCode capture_handler(MPI_Comm, int, const char* fun, const char*, PetscErrorCode n,
+                               PetscErrorType p, const char* mess, void*) {
+  if (p == PETSC_ERROR_INITIAL) {
+    const char* text = nullptr;
+    PetscErrorMessage(n, &text, nullptr);
+    g_last_error = (mess && *mess) ? std::string(mess) : std::string(text ? text : "PETSc error");
+    if (fun && !(mess && *mess)) g_last_error += std::string(" (in ") + fun + ")";
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string last_petsc_error() { return g_last_error; }
+
+void check(PetscErrorCode ierr, const char* what) {
+  if (ierr == 0) return;
+  std::string msg = g_last_error.empty() ? std::string("PETSc error in ") + what : g_last_error;
+  g_last_error.clear();
+  throw Error(msg);
+}
+
+void install_error_handler() { PetscPushErrorHandler(capture_handler, nullptr); }
+
+Session::Session(int* argc, char*** argv, const char* help) {
+  PetscErrorCode ierr = PetscInitialize(argc, argv, nullptr, help);
+  if (ierr) throw Error("PetscInitialize failed");
+  install_error_handler();
+}
+
+Session::~Session() { PetscFinalize(); }
+
+int comm_rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+
+int comm_size(MPI_Comm comm) {
+  int s = 1;
+  MPI_Comm_size(comm, &s);
+  return s;
+}
+
+bool all_ok(MPI_Comm comm, bool ok) {
+  int local = ok ? 1 : 0, global = 0;
+  MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_MIN, comm);
+  return global == 1;
+}
+
+}  // namespace fpflow
+
+namespace fpflow {
+void throw_if_any(MPI_Comm comm, const std::string& local_error) {
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  int mine = local_error.empty() ? size : rank, first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size) return;
+  char buf[1024] = {0};
+  if (rank == first) local_error.copy(buf, sizeof(buf) - 1);
+  MPI_Bcast(buf, sizeof(buf), MPI_CHAR, first, comm);
+  throw Error(buf);
+}
+}  // namespace fpflow

@@ -1,0 +1,41 @@
+// io/vtk_writer.hpp — ParaView-ready time series of cell data, written in parallel.
+//
+// Layout under the output directory:
+//   fpflow.pvd                     collection: one entry per frame with its time
+//   frames/fpflow_NNNNN.pvti       parallel image data: whole extent, origin, spacing, pieces
+//   frames/fpflow_NNNNN_RRRR.vti   one piece per rank with that rank's owned cells
+// Each rank writes only its own piece (no gather); rank 0 writes the .pvti (extents of all
+// pieces follow from the DMDA ownership ranges, no communication) and rewrites the .pvd after
+// every rank reports its piece complete. All files go through tmp + rename.
+// Arrays are CellData on the true cell geometry: density, drift (3-vector), current (3-vector).
+#pragma once
+
+#include "mesh/grid.hpp"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace fpflow {
+
+struct Frame {
+  const double* density = nullptr;    // owned cells
+  const std::vector<double>* drift;   // 3 per owned cell
+  const std::vector<double>* current; // 3 per owned cell
+};
+
+class VtkSeriesWriter {
+ public:
+  VtkSeriesWriter(const Grid& grid, std::string dir);
+  // Collective. Writes one frame at time t.
+  void write(double t, const Frame& f);
+  int frames() const { return int(times_.size()); }
+
+ private:
+  std::string piece_name(int frame, int rank) const;
+  const Grid& grid_;
+  std::string dir_;
+  std::vector<std::pair<double, std::string>> times_;
+};
+
+}  // namespace fpflow

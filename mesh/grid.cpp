@@ -1,0 +1,118 @@
+// mesh/grid.cpp — DMDA construction, geometry and boundary ghost filling for Grid.
+#include "mesh/grid.hpp"
+
+#include "core/options.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fpflow {
+
+Boundary parse_boundary(const std::string& name) {
+  if (name == "reflecting") return Boundary::reflecting;
+  if (name == "periodic") return Boundary::periodic;
+  if (name == "absorbing") return Boundary::absorbing;
+  throw Error("unknown boundary kind '" + name + "'; valid: reflecting, periodic, absorbing");
+}
+
+std::string to_string(Boundary b) {
+  switch (b) {
+    case Boundary::reflecting: return "reflecting";
+    case Boundary::periodic: return "periodic";
+    case Boundary::absorbing: return "absorbing";
+  }
+  return "?";
+}
+
+Grid::Grid(MPI_Comm comm, const GridSpec& spec)
+    : comm_(comm), dim_(spec.dim), box_(spec.box), bc_(spec.bc), width_(spec.stencil_width) {
+  if (dim_ < 1 || dim_ > 3) throw Error("-dim must be 1, 2 or 3, got " + std::to_string(dim_));
+  const char* axis_name = "xyz";
+  for (int a = 0; a < dim_; ++a) {
+    if (!(box_.lo[a] < box_.hi[a]) || !std::isfinite(box_.lo[a]) || !std::isfinite(box_.hi[a]))
+      throw Error(std::string("empty box along ") + axis_name[a] + ": lo = " +
+                  std::to_string(box_.lo[a]) + " is not below hi = " +
+                  std::to_string(box_.hi[a]) + " (set -box_lo / -box_hi)");
+  }
+  std::array<PetscInt, 3> n = spec.cells;
+  {
+    OptionsBlock opt(comm, nullptr, "fpflow grid (cell-centred DMDA)");
+    const char* names[3] = {"-da_grid_x", "-da_grid_y", "-da_grid_z"};
+    const char* helps[3] = {"Cells along x", "Cells along y", "Cells along z"};
+    for (int a = 0; a < dim_; ++a) {
+      n[a] = opt.integer(names[a], helps[a], n[a]);
+      if (n[a] < 1)
+        throw Error(std::string(names[a]) + " must be at least 1, got " + std::to_string(n[a]));
+    }
+  }
+  DMBoundaryType bt[3];
+  for (int a = 0; a < 3; ++a)
+    bt[a] = (a < dim_ && bc_[a] == Boundary::periodic) ? DM_BOUNDARY_PERIODIC
+                                                        : DM_BOUNDARY_GHOSTED;
+  FP_CHECK(DMDACreate(comm, dm_.out()));
+  FP_CHECK(DMSetDimension(dm_, dim_));
+  FP_CHECK(DMDASetSizes(dm_, n[0], dim_ > 1 ? n[1] : 1, dim_ > 2 ? n[2] : 1));
+  FP_CHECK(DMDASetDof(dm_, 1));
+  FP_CHECK(DMDASetStencilType(dm_, DMDA_STENCIL_STAR));
+  FP_CHECK(DMDASetStencilWidth(dm_, width_));
+  FP_CHECK(DMDASetBoundaryType(dm_, bt[0], bt[1], bt[2]));
+  // Cell-centred unknowns: piecewise-constant transfer and M -> M/2 coarsening for multigrid.
+  FP_CHECK(DMDASetInterpolationType(dm_, DMDA_Q0));
+  FP_CHECK(DMSetFromOptions(dm_));
+  FP_CHECK(DMSetUp(dm_));
+
+  DMDALocalInfo info;
+  FP_CHECK(DMDAGetLocalInfo(dm_, &info));
+  PetscInt Mg[3] = {info.mx, info.my, info.mz};
+  PetscInt xs[3] = {info.xs, info.ys, info.zs}, xm[3] = {info.xm, info.ym, info.zm};
+  PetscInt gxs[3] = {info.gxs, info.gys, info.gzs}, gxm[3] = {info.gxm, info.gym, info.gzm};
+  volume_ = 1;
+  for (int a = 0; a < dim_; ++a) {
+    M_[a] = Mg[a];
+    xs_[a] = xs[a];
+    xm_[a] = xm[a];
+    gxs_[a] = gxs[a];
+    gxm_[a] = gxm[a];
+    h_[a] = (box_.hi[a] - box_.lo[a]) / double(M_[a]);
+    volume_ *= h_[a];
+    if (bc_[a] == Boundary::periodic && M_[a] < width_)
+      throw Error(std::string("periodic axis ") + axis_name[a] + " needs at least " +
+                  std::to_string(width_) + " cells");
+  }
+  ls_ = {1, gxm_[0], gxm_[0] * gxm_[1]};
+  os_ = {1, xm_[0], xm_[0] * xm_[1]};
+}
+
+void Grid::fill_boundary_ghosts(PetscScalar* u) const {
+  for (int a = 0; a < dim_; ++a) {
+    if (bc_[a] == Boundary::periodic) continue;
+    const bool mirror = bc_[a] == Boundary::reflecting;
+    const int b = (a + 1) % 3, c = (a + 2) % 3;  // the two transverse axes
+    const bool has_low = xs_[a] == 0, has_high = xs_[a] + xm_[a] == M_[a];
+    if (!has_low && !has_high) continue;
+    for (PetscInt kc = 0; kc < gxm_[c]; ++kc)
+      for (PetscInt kb = 0; kb < gxm_[b]; ++kb) {
+        PetscScalar* line = u + kb * ls_[b] + kc * ls_[c];  // axis-a line, index (i - gxs_a)
+        for (PetscInt g = 1; g <= width_; ++g) {
+          if (has_low) {
+            const PetscInt ghost = -g - gxs_[a], image = std::min(g - 1, M_[a] - 1) - gxs_[a];
+            line[ghost * ls_[a]] = mirror ? line[image * ls_[a]] : 0.0;
+          }
+          if (has_high) {
+            const PetscInt ghost = M_[a] - 1 + g - gxs_[a];
+            const PetscInt image = std::max<PetscInt>(M_[a] - g, 0) - gxs_[a];
+            line[ghost * ls_[a]] = mirror ? line[image * ls_[a]] : 0.0;
+          }
+        }
+      }
+  }
+}
+
+void Grid::to_local(Vec global, Vec local) const {
+  FP_CHECK(DMGlobalToLocalBegin(dm_, global, INSERT_VALUES, local));
+  FP_CHECK(DMGlobalToLocalEnd(dm_, global, INSERT_VALUES, local));
+  VecArray a(local);
+  fill_boundary_ghosts(a.data());
+}
+
+}  // namespace fpflow

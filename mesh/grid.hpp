@@ -1,0 +1,96 @@
+// mesh/grid.hpp — a cell-centred uniform grid over a box, distributed on a PETSc DMDA (1-3-D).
+//
+// Conventions (written down once, used everywhere):
+//  * Cells are indexed i = 0..M-1 per axis; cell i occupies [lo + i h, lo + (i+1) h], its
+//    centre is lo + (i + 1/2) h. Unknowns are cell averages; mass = sum(rho) * cell_volume.
+//  * Face i along an axis is the LOW face of cell i, at lo + i h; faces run 0..M. Face i
+//    separates cell K = i-1 (low side) from cell L = i (high side). A positive face flux moves
+//    mass from K to L.
+//  * Axes beyond `dim` are degenerate (one cell, h = 1) so loops are written once for 3-D.
+//  * Boundary kinds per axis: reflecting (zero normal flux), periodic (DMDA wraps the ghosts),
+//    absorbing (density zero outside; outgoing flux leaves the domain and is accounted).
+//    Non-periodic axes use DM_BOUNDARY_GHOSTED so the ghost layer exists at the physical
+//    boundary; fill_boundary_ghosts() writes it (mirror for reflecting, zero for absorbing).
+#pragma once
+
+#include "core/petsc.hpp"
+
+#include <array>
+#include <string>
+#include <vector>
+
+namespace fpflow {
+
+enum class Boundary { reflecting, periodic, absorbing };
+
+Boundary parse_boundary(const std::string& name);
+std::string to_string(Boundary b);
+
+struct Box {
+  std::array<double, 3> lo{0, 0, 0};
+  std::array<double, 3> hi{1, 1, 1};
+};
+
+struct GridSpec {
+  int dim = 2;
+  Box box;
+  std::array<Boundary, 3> bc{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
+  std::array<PetscInt, 3> cells{64, 64, 64};  // defaults; -da_grid_x/y/z override
+  PetscInt stencil_width = 1;                  // ghost layers the flux scheme needs
+};
+
+class Grid {
+ public:
+  // Creates the DMDA; reads -da_grid_x/y/z, -da_processors_*, -da_refine through the options.
+  Grid(MPI_Comm comm, const GridSpec& spec);
+
+  DM dm() const { return dm_; }
+  MPI_Comm comm() const { return comm_; }
+  int dim() const { return dim_; }
+  const Box& box() const { return box_; }
+  Boundary bc(int axis) const { return bc_[axis]; }
+  PetscInt stencil_width() const { return width_; }
+
+  PetscInt cells(int a) const { return M_[a]; }      // global cells along axis a
+  PetscInt start(int a) const { return xs_[a]; }     // first owned cell
+  PetscInt owned(int a) const { return xm_[a]; }     // owned cells
+  PetscInt gstart(int a) const { return gxs_[a]; }   // first ghosted cell
+  PetscInt gextent(int a) const { return gxm_[a]; }  // ghosted cells
+  double h(int a) const { return h_[a]; }
+  double cell_volume() const { return volume_; }
+  PetscInt owned_cells() const { return xm_[0] * xm_[1] * xm_[2]; }
+  double global_cells() const { return double(M_[0]) * double(M_[1]) * double(M_[2]); }
+
+  double centre(int a, PetscInt i) const { return box_.lo[a] + (double(i) + 0.5) * h_[a]; }
+  double face(int a, PetscInt i) const { return box_.lo[a] + double(i) * h_[a]; }
+
+  // Strides into the ghosted local array and into the owned (global-vector) array.
+  std::ptrdiff_t lstride(int a) const { return ls_[a]; }
+  std::ptrdiff_t ostride(int a) const { return os_[a]; }
+  std::ptrdiff_t local_index(PetscInt i, PetscInt j, PetscInt k) const {
+    return (i - gxs_[0]) * ls_[0] + (j - gxs_[1]) * ls_[1] + (k - gxs_[2]) * ls_[2];
+  }
+  std::ptrdiff_t owned_index(PetscInt i, PetscInt j, PetscInt k) const {
+    return (i - xs_[0]) * os_[0] + (j - xs_[1]) * os_[1] + (k - xs_[2]) * os_[2];
+  }
+
+  // Writes the physical-boundary ghost layers of a ghosted local array (see header comment).
+  void fill_boundary_ghosts(PetscScalar* local) const;
+
+  // Global vector -> ghosted local array with boundary ghosts filled.
+  void to_local(Vec global, Vec local) const;
+
+ private:
+  MPI_Comm comm_;
+  DMH dm_;
+  int dim_;
+  Box box_;
+  std::array<Boundary, 3> bc_;
+  PetscInt width_;
+  std::array<PetscInt, 3> M_{1, 1, 1}, xs_{0, 0, 0}, xm_{1, 1, 1}, gxs_{0, 0, 0}, gxm_{1, 1, 1};
+  std::array<double, 3> h_{1, 1, 1};
+  std::array<std::ptrdiff_t, 3> ls_{1, 1, 1}, os_{1, 1, 1};
+  double volume_ = 1;
+};
+
+}  // namespace fpflow

@@ -1,0 +1,83 @@
+// problems/problem.cpp — the problem registry and shared defaults.
+#include "problems/problem.hpp"
+
+#include <map>
+#include <mutex>
+
+namespace fpflow {
+
+double cell_average_gl3(int dim, const double* lo, const double* hi,
+                        const std::function<double(const double*)>& f) {
+  static const double node[3] = {-std::sqrt(0.6), 0.0, std::sqrt(0.6)};
+  static const double weight[3] = {5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0};  // sum 1 on [-1,1]/2
+  double x[3] = {0, 0, 0}, sum = 0;
+  const int n1 = 3, n2 = dim > 1 ? 3 : 1, n3 = dim > 2 ? 3 : 1;
+  for (int k = 0; k < n3; ++k)
+    for (int j = 0; j < n2; ++j)
+      for (int i = 0; i < n1; ++i) {
+        const int q[3] = {i, j, k};
+        double w = 1;
+        for (int d = 0; d < dim; ++d) {
+          x[d] = 0.5 * (lo[d] + hi[d]) + 0.5 * (hi[d] - lo[d]) * node[q[d]];
+          w *= weight[q[d]];
+        }
+        sum += w * f(x);
+      }
+  return sum;
+}
+
+double Problem::initial_cell_average(const double* lo, const double* hi) const {
+  return cell_average_gl3(dim_, lo, hi, [this](const double* x) { return initial_density(x); });
+}
+
+double Problem::exact_cell_average(const double*, const double*, double) const {
+  throw Error("problem '" + name() + "' has no exact solution");
+}
+
+namespace {
+std::map<std::string, ProblemFactory>& registry() {
+  static std::map<std::string, ProblemFactory> r;
+  return r;
+}
+}  // namespace
+
+void register_problem(const std::string& name, ProblemFactory make) {
+  registry()[name] = std::move(make);
+}
+
+std::vector<std::string> problem_names() {
+  std::vector<std::string> names;
+  for (const auto& [n, f] : registry()) names.push_back(n);
+  return names;
+}
+
+std::unique_ptr<Problem> make_problem(const std::string& name) {
+  auto it = registry().find(name);
+  if (it == registry().end()) {
+    std::string all;
+    for (const auto& n : problem_names()) all += (all.empty() ? "" : ", ") + n;
+    throw Error("unknown problem '" + name + "'; valid: " + all);
+  }
+  return it->second();
+}
+
+void register_builtin_problems() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    register_problem("heat", make_heat_problem);
+    register_problem("ou", make_ou_problem);
+    register_problem("custom", make_custom_problem);
+  });
+}
+
+std::vector<double> per_axis(const std::vector<double>& v, int dim, const char* option) {
+  if (v.size() == 1) return std::vector<double>(3, v[0]);
+  if (int(v.size()) != dim)
+    throw Error(std::string(option) + " takes 1 or " + std::to_string(dim) + " values, got " +
+                std::to_string(v.size()));
+  std::vector<double> out(v);
+  out.resize(3, v.back());
+  return out;
+}
+
+}  // namespace fpflow

@@ -1,0 +1,73 @@
+// problems/problem.hpp — what a Fokker-Planck problem is, and the registry that names them.
+//
+// A Problem is the SDE (its Coefficients: drift b and diffusion a), the initial density, the
+// defaults that make it run sensibly (box, boundaries, final time), and, when one is known, the
+// exact law — as exact cell averages, which is what a finite-volume solution approximates.
+// Problems read their own options under a prefix "<name>_" (e.g. -ou_theta), so -help lists
+// them all and each name documents where it belongs.
+#pragma once
+
+#include "mesh/grid.hpp"
+#include "operators/coefficients.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace fpflow {
+
+class Problem : public Coefficients {
+ public:
+  virtual std::string name() const = 0;
+  virtual std::string description() const = 0;
+  // Reads the problem's options for a run in `dim` dimensions. Called once, before anything else.
+  virtual void configure(MPI_Comm comm, int dim) = 0;
+  int dim() const { return dim_; }
+
+  virtual Box default_box() const = 0;
+  virtual std::array<Boundary, 3> default_bc() const {
+    return {Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
+  }
+  virtual double default_t_final() const = 0;
+
+  // Initial density at a point (x has 3 entries; unused axes are 0).
+  virtual double initial_density(const double* x) const = 0;
+  // Average of the initial density over the cell [lo, hi] (3 entries each). The default is a
+  // 3-point Gauss-Legendre tensor rule (exact for polynomials of degree 5 per axis).
+  virtual double initial_cell_average(const double* lo, const double* hi) const;
+  // True if the discrete initial data should be rescaled to unit mass.
+  virtual bool normalize_initial() const { return false; }
+
+  virtual bool has_exact() const { return false; }
+  virtual double exact_cell_average(const double* lo, const double* hi, double t) const;
+
+  // Parameters, for the run summary.
+  virtual nlohmann::json parameters() const = 0;
+
+ protected:
+  int dim_ = 2;
+};
+
+// Average over [lo, hi] of f(x) by 3-point Gauss-Legendre per axis (dim axes).
+double cell_average_gl3(int dim, const double* lo, const double* hi,
+                        const std::function<double(const double*)>& f);
+
+// Registry: problems by name.
+using ProblemFactory = std::function<std::unique_ptr<Problem>()>;
+void register_problem(const std::string& name, ProblemFactory make);
+std::vector<std::string> problem_names();
+std::unique_ptr<Problem> make_problem(const std::string& name);
+
+// Built-in problems (problems/*.cpp); register_builtin_problems() adds them once.
+std::unique_ptr<Problem> make_heat_problem();
+std::unique_ptr<Problem> make_ou_problem();
+std::unique_ptr<Problem> make_custom_problem();
+void register_builtin_problems();
+
+// Reads an axis-wise parameter: one value applies to every axis, or exactly dim values.
+std::vector<double> per_axis(const std::vector<double>& v, int dim, const char* option);
+
+}  // namespace fpflow

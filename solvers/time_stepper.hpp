@@ -1,0 +1,74 @@
+// solvers/time_stepper.hpp — time integration of d rho/dt = L(rho) with PETSc TS.
+//
+// The operator is handed to TS as pure functions of (t, rho); the method is chosen at run time
+// (-ts_type, default rk/2a = Heun = SSP-RK2, positive under the forward-Euler bound):
+//   explicit (euler, rk, ssp, ...)  RHSFunction = full operator
+//   implicit (beuler, cn, theta, bdf, ...)  RHSFunction + assembled RHSJacobian on the DMDA
+//            matrix, so any KSP/PC applies (-pc_type mg uses the DMDA hierarchy; hypre too)
+//   IMEX (arkimex)  explicit drift part as RHSFunction, central diffusion as IFunction/IJacobian
+//            (-ts_arkimex_fully_implicit puts the whole operator in the IFunction)
+// Default step when -ts_dt is not given: explicit -> cfl / max_rate (the positivity bound);
+// IMEX -> cfl / (drift-only rate); implicit -> t_final / 100.
+// Absorbed mass: integrated with the integrator's own stages through PETSc's forward
+// quadrature TS for rk and the theta family (beuler, cn, theta), so that mass + absorbed is
+// conserved to round-off; for other methods it is the mass balance (reported as such).
+#pragma once
+
+#include "operators/fp_operator.hpp"
+
+#include <functional>
+#include <string>
+
+namespace fpflow {
+
+struct StepperOptions {
+  double t_final = 1.0;
+  double progress_seconds = 2.0;  // < 0: no progress lines; 0: every step
+  double cfl = 0.9;               // fraction of the positivity bound for the default step
+};
+
+class TimeStepper {
+ public:
+  // Observer called after every accepted step (and at step 0) with the current solution.
+  using Observer = std::function<void(PetscInt step, double t, Vec rho)>;
+
+  TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt);
+
+  void set_observer(Observer obs) { observer_ = std::move(obs); }
+  // Integrates rho in place from t = 0 to t_final. Throws Error on failure.
+  void solve(Vec rho);
+
+  std::string type() const { return type_; }
+  std::string mode() const { return mode_; }  // explicit | implicit | imex
+  double dt_initial() const { return dt0_; }
+  PetscInt steps() const { return steps_; }
+  double time() const { return time_; }
+  // Global absorbed mass (meaningful after solve); method: "quadrature" or "mass-balance".
+  double absorbed_mass(double mass_initial, double mass_final) const;
+  std::string absorbed_method() const { return quadrature_ ? "quadrature" : "mass-balance"; }
+  TS ts() const { return ts_; }
+
+ private:
+  static PetscErrorCode rhs_full(TS, PetscReal, Vec, Vec, void*);
+  static PetscErrorCode rhs_explicit(TS, PetscReal, Vec, Vec, void*);
+  static PetscErrorCode rhs_jacobian(TS, PetscReal, Vec, Mat, Mat, void*);
+  static PetscErrorCode ifunction(TS, PetscReal, Vec, Vec, Vec, void*);
+  static PetscErrorCode ijacobian(TS, PetscReal, Vec, Vec, PetscReal, Mat, Mat, void*);
+  static PetscErrorCode outflow(TS, PetscReal, Vec, Vec, void*);
+  static PetscErrorCode monitor(TS, PetscInt, PetscReal, Vec, void*);
+  void progress(PetscInt step, double t, Vec rho, bool force);
+
+  FokkerPlanckOperator& op_;
+  StepperOptions opt_;
+  TSH ts_;
+  MatH J_;
+  Part implicit_part_ = Part::full;  // what the IFunction carries in IMEX mode
+  std::string type_, mode_;
+  double dt0_ = 0, time_ = 0;
+  PetscInt steps_ = 0;
+  bool quadrature_ = false;
+  Observer observer_;
+  double wall_start_ = 0, last_progress_ = -1e300;
+};
+
+}  // namespace fpflow
