@@ -42,22 +42,21 @@ int main(int argc, char** argv) {
         fpflow::print_all_problem_help(comm, int(dim));
         return 0;
       }
-      // A misspelt option must not be silently ignored on a long cluster run.
-      std::vector<std::string> unused;
+      const auto summary = sim.run();
+      // A misspelt option must not pass silently. Checked after the run because PETSc reads
+      // some options only while solving (e.g. -ksp_converged_reason).
+      std::string unused;
       for (const auto& o : fpflow::unused_options())
-        if (o != "-options_left") unused.push_back(o);
+        if (o != "-options_left") unused += (unused.empty() ? "" : " ") + o;
       if (!unused.empty()) {
         PetscBool strict = PETSC_FALSE, set = PETSC_FALSE;
         FP_CHECK(PetscOptionsGetBool(nullptr, nullptr, "-options_left", &strict, &set));
-        std::string list;
-        for (const auto& o : unused) list += (list.empty() ? "" : " ") + o;
         if (set && strict)
-          throw fpflow::Error("unused option(s): " + list + " (misspelt? see fpflow -help)");
+          throw fpflow::Error("unused option(s): " + unused + " (misspelt? see fpflow -help)");
         if (!set && root)
           std::fprintf(stderr, "fpflow: warning: option(s) not used: %s (see fpflow -help)\n",
-                       list.c_str());
+                       unused.c_str());
       }
-      const auto summary = sim.run();
       if (root) {
         std::printf("fpflow: %s %dD, %s cells, t = %g in %lld steps, mass %.15g -> %.15g",
                     summary["problem"].get<std::string>().c_str(), summary["dim"].get<int>(),

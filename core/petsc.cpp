@@ -35,7 +35,10 @@ void install_error_handler() { PetscPushErrorHandler(capture_handler, nullptr); 
 Session::Session(int* argc, char*** argv, const char* help) {
   PetscErrorCode ierr = PetscInitialize(argc, argv, nullptr, help);
   if (ierr) throw Error("PetscInitialize failed");
-  install_error_handler();
+  // -fpflow_traceback keeps PETSc's own multi-line error traces (for debugging fpflow itself).
+  PetscBool trace = PETSC_FALSE;
+  PetscOptionsHasName(nullptr, nullptr, "-fpflow_traceback", &trace);
+  if (!trace) install_error_handler();
 }
 
 Session::~Session() { PetscFinalize(); }

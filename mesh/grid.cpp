@@ -24,6 +24,17 @@ std::string to_string(Boundary b) {
   return "?";
 }
 
+namespace {
+// Coarse DMDAs made by DMCoarsen (multigrid) must also use cell-centred Q0 transfer; PETSc does
+// not carry the interpolation type over in every dimension, so the hook sets it and re-arms
+// itself on the coarse grid for the next level down.
+PetscErrorCode keep_q0_on_coarsen(DM, DM coarse, void*) {
+  PetscErrorCode ierr = DMDASetInterpolationType(coarse, DMDA_Q0);
+  if (ierr) return ierr;
+  return DMCoarsenHookAdd(coarse, keep_q0_on_coarsen, nullptr, nullptr);
+}
+}  // namespace
+
 Grid::Grid(MPI_Comm comm, const GridSpec& spec)
     : comm_(comm), dim_(spec.dim), box_(spec.box), bc_(spec.bc), width_(spec.stencil_width) {
   if (dim_ < 1 || dim_ > 3) throw Error("-dim must be 1, 2 or 3, got " + std::to_string(dim_));
@@ -58,6 +69,7 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
   FP_CHECK(DMDASetBoundaryType(dm_, bt[0], bt[1], bt[2]));
   // Cell-centred unknowns: piecewise-constant transfer and M -> M/2 coarsening for multigrid.
   FP_CHECK(DMDASetInterpolationType(dm_, DMDA_Q0));
+  FP_CHECK(DMCoarsenHookAdd(dm_, keep_q0_on_coarsen, nullptr, nullptr));
   FP_CHECK(DMSetFromOptions(dm_));
   FP_CHECK(DMSetUp(dm_));
 

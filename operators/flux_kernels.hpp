@@ -54,8 +54,8 @@ inline LinearFlux scharfetter_gummel(FaceCoef c, double h) {
   if (c.D <= 0.0) return {std::max(c.u, 0.0), -std::min(c.u, 0.0)};
   const double delta = c.u * h / c.D;
   const double d = c.D / h;
-  const double bp = bernoulli(delta);
-  return {d * (bp + delta), d * bp};  // B(-x) = B(x) + x
+  // B(-delta) is evaluated directly: B(delta) + delta cancels catastrophically for delta << 0.
+  return {d * bernoulli(-delta), d * bernoulli(delta)};
 }
 
 // Slope limiters phi(r) of TVD type, r = (downwind jump)/(upwind jump). All satisfy

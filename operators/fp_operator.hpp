@@ -15,8 +15,8 @@
 //
 // Parts (for IMEX splitting): full = the scheme; diffusion = central diffusion alone;
 // explicit_part = full - diffusion. full = explicit_part + diffusion exactly, for every scheme.
-// Limitations: diagonal diffusion only; MUSCL's Jacobian is that of first-order upwind (use it
-// as a preconditioner with -snes_mf_operator, which fpflow sets for implicit MUSCL runs).
+// Limitations: diagonal diffusion only; MUSCL's Jacobian is that of first-order upwind (exact
+// for the other schemes, which are linear in rho).
 #pragma once
 
 #include "mesh/grid.hpp"
@@ -45,6 +45,7 @@ class FokkerPlanckOperator {
 
   static PetscInt stencil_width(Scheme s) { return s == Scheme::muscl ? 2 : 1; }
   Scheme scheme() const { return scheme_; }
+  bool time_independent() const { return !coef_.time_dependent(); }
   const Grid& grid() const { return grid_; }
 
   // out = -div F_part(rho) at time t. `rho_local` is ghosted with boundary ghosts filled.

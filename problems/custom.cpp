@@ -119,7 +119,10 @@ class Custom : public Problem {
       p.SetExpr(expr);
       p.Eval();  // parses now, so errors surface at set-up rather than mid-run
     } catch (const mu::Parser::exception_type& e) {
-      throw Error(option + " '" + expr + "': " + e.GetMsg());
+      std::string hint;
+      if (expr.empty())
+        hint = " (PETSc reads a value starting with '-' as the next option: write (-x) or 0-x)";
+      throw Error(option + " '" + expr + "': " + e.GetMsg() + hint);
     }
   }
   static bool uses_t(const mu::Parser& p) { return p.GetUsedVar().count("t") > 0; }

@@ -38,10 +38,8 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     FP_CHECK(TSGetSNES(ts_, &snes));
     FP_CHECK(SNESGetKSP(snes, &ksp));
     FP_CHECK(KSPSetTolerances(ksp, 1e-12, 1e-50, PETSC_DEFAULT, PETSC_DEFAULT));
-    // MUSCL is nonlinear and its assembled Jacobian is first-order upwind: use it only as the
-    // preconditioner and apply the true operator matrix-free (= -snes_mf_operator).
-    if (op.scheme() == Scheme::muscl) FP_CHECK(SNESSetUseMatrixFree(snes, PETSC_TRUE, PETSC_FALSE));
   }
+  default_multigrid_options(g);
   FP_CHECK(TSSetFromOptions(ts_));
 
   TSType t;
@@ -92,9 +90,38 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     TS q;
     FP_CHECK(TSCreateQuadratureTS(ts_, PETSC_TRUE, &q));
     FP_CHECK(TSSetRHSFunction(q, nullptr, outflow, this));
+    // TSSetUp asks the quadrature TS for an RHS Jacobian (used only by adjoints, never here);
+    // without a matrix it would try to create one from a shell DM and fail.
+    FP_CHECK(MatCreateDense(comm, 1, 1, PETSC_DECIDE, PETSC_DECIDE, nullptr, quad_J_.out()));
+    FP_CHECK(TSSetRHSJacobian(q, quad_J_, quad_J_, nullptr, nullptr));
     quadrature_ = true;
   }
   FP_CHECK(TSMonitorSet(ts_, monitor, this, nullptr));
+}
+
+// -pc_type mg on its own should just work: Galerkin coarse operators of the assembled matrix (the DMDA's Q0
+// interpolation makes them a cell-centred aggregation hierarchy) and as many levels as halve
+// every axis down to >= 4 cells. Explicit -pc_mg_* options take precedence.
+void TimeStepper::default_multigrid_options(const Grid& g) {
+  char pc[64] = {0};
+  PetscBool set = PETSC_FALSE;
+  FP_CHECK(PetscOptionsGetString(nullptr, nullptr, "-pc_type", pc, sizeof(pc), &set));
+  if (!set || std::string(pc) != "mg") return;
+  if (g.dim() == 1)
+    throw Error("-pc_type mg is not available in 1-D (PETSc 3.18 has no cell-centred 1-D "
+                "interpolation); 1-D systems are tridiagonal: use -pc_type lu");
+  if (!option_given("-pc_mg_galerkin"))
+    FP_CHECK(PetscOptionsSetValue(nullptr, "-pc_mg_galerkin", "pmat"));  // Amat may be MFFD
+  if (!option_given("-pc_mg_levels")) {
+    int levels = 1;
+    auto halvable = [&](int l) {
+      for (int a = 0; a < g.dim(); ++a)
+        if (g.cells(a) % (PetscInt(1) << l) != 0 || (g.cells(a) >> l) < 4) return false;
+      return true;
+    };
+    while (levels < 10 && halvable(levels)) ++levels;
+    FP_CHECK(PetscOptionsSetValue(nullptr, "-pc_mg_levels", std::to_string(levels).c_str()));
+  }
 }
 
 PetscErrorCode TimeStepper::rhs_full(TS, PetscReal t, Vec U, Vec F, void* ctx) {
@@ -133,9 +160,13 @@ PetscErrorCode TimeStepper::ijacobian(TS, PetscReal t, Vec, Vec, PetscReal shift
                                       void* ctx) {
   auto* self = static_cast<TimeStepper*>(ctx);
   return guarded(self->op_.grid().comm(), [&] {
+    // With time-independent coefficients the matrix depends only on the shift: leaving it
+    // untouched lets KSP keep its preconditioner (e.g. the multigrid hierarchy) across stages.
+    if (self->op_.time_independent() && self->ijac_shift_ == shift) return;
     self->op_.assemble_jacobian(t, P, self->implicit_part_);
     FP_CHECK(MatScale(P, -1.0));
     FP_CHECK(MatShift(P, shift));
+    self->ijac_shift_ = shift;
     if (A != P) {
       FP_CHECK(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
       FP_CHECK(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));

@@ -9,6 +9,8 @@
 //            (-ts_arkimex_fully_implicit puts the whole operator in the IFunction)
 // Default step when -ts_dt is not given: explicit -> cfl / max_rate (the positivity bound);
 // IMEX -> cfl / (drift-only rate); implicit -> t_final / 100.
+// MUSCL is nonlinear: implicit steps run Newton on the first-order upwind Jacobian (converges
+// linearly); -snes_mf_operator gives exact Newton (not combinable with -pc_type mg here).
 // Absorbed mass: integrated with the integrator's own stages through PETSc's forward
 // quadrature TS for rk and the theta family (beuler, cn, theta), so that mass + absorbed is
 // conserved to round-off; for other methods it is the mass balance (reported as such).
@@ -57,16 +59,18 @@ class TimeStepper {
   static PetscErrorCode outflow(TS, PetscReal, Vec, Vec, void*);
   static PetscErrorCode monitor(TS, PetscInt, PetscReal, Vec, void*);
   void progress(PetscInt step, double t, Vec rho, bool force);
+  static void default_multigrid_options(const Grid& g);
 
   FokkerPlanckOperator& op_;
   StepperOptions opt_;
   TSH ts_;
-  MatH J_;
+  MatH J_, quad_J_;
   Part implicit_part_ = Part::full;  // what the IFunction carries in IMEX mode
   std::string type_, mode_;
   double dt0_ = 0, time_ = 0;
   PetscInt steps_ = 0;
   bool quadrature_ = false;
+  PetscReal ijac_shift_ = -1;  // shift of the assembled IJacobian (< 0: none yet)
   Observer observer_;
   double wall_start_ = 0, last_progress_ = -1e300;
 };

@@ -1,0 +1,64 @@
+// tests/common.hpp — shared test fixture: PETSc session, one-call runs, gathering to rank 0.
+#pragma once
+
+#include "apps/driver.hpp"
+#include "core/options.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+namespace fpflow::test {
+
+// PETSc lives for the whole test binary (Boost global fixture).
+struct PetscFixture {
+  PetscFixture() {
+    auto& s = boost::unit_test::framework::master_test_suite();
+    int argc = s.argc;
+    char** argv = s.argv;
+    PetscInitialize(&argc, &argv, nullptr, nullptr);
+    install_error_handler();
+  }
+  ~PetscFixture() { PetscFinalize(); }
+};
+
+inline MPI_Comm world() { return PETSC_COMM_WORLD; }
+inline int rank() { return comm_rank(PETSC_COMM_WORLD); }
+inline int size() { return comm_size(PETSC_COMM_WORLD); }
+
+// Options every test run shares: quiet, no VTK unless asked, output under the test's cwd.
+inline std::string quiet(const std::string& name) {
+  return " -progress_seconds -1 -vtk 0 -output test-out/" + name + "-np" +
+         std::to_string(size()) + " ";
+}
+
+// Runs fpflow with `args` on `comm` and returns its summary.
+inline nlohmann::json run(const std::string& args, MPI_Comm comm = PETSC_COMM_WORLD) {
+  ScopedOptions opts(args);
+  Simulation sim(comm);
+  return sim.run();
+}
+
+// The whole solution on rank 0 (natural ordering), empty elsewhere.
+inline std::vector<double> gather(const Grid& g, Vec v) {
+  VecH natural, seq;
+  FP_CHECK(DMDACreateNaturalVector(g.dm(), natural.out()));
+  FP_CHECK(DMDAGlobalToNaturalBegin(g.dm(), v, INSERT_VALUES, natural));
+  FP_CHECK(DMDAGlobalToNaturalEnd(g.dm(), v, INSERT_VALUES, natural));
+  VecScatter sc;
+  FP_CHECK(VecScatterCreateToZero(natural, &sc, seq.out()));
+  VecScatterH sch(sc);
+  FP_CHECK(VecScatterBegin(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
+  FP_CHECK(VecScatterEnd(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
+  PetscInt n = 0;
+  FP_CHECK(VecGetLocalSize(seq, &n));
+  VecArrayRead a(seq);
+  return std::vector<double>(a.data(), a.data() + n);
+}
+
+// Observed order from errors on grids refined by 2.
+inline double order(double coarse, double fine) { return std::log(coarse / fine) / std::log(2.0); }
+
+}  // namespace fpflow::test

@@ -1,0 +1,213 @@
+// tests/test_invariants.cpp — invariants that must hold on any rank count (run at 1 and 2 ranks):
+// mass to round-off, absorbed-mass accounting, rank-count independence, custom == ou, VTK mass.
+#define BOOST_TEST_MODULE invariants
+#include "common.hpp"
+
+#include "verification/norms.hpp"
+
+#include <vtkCellData.h>
+#include <vtkDataArray.h>
+#include <vtkImageData.h>
+#include <vtkNew.h>
+#include <vtkXMLPImageDataReader.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+using namespace fpflow;
+using namespace fpflow::test;
+
+BOOST_TEST_GLOBAL_FIXTURE(PetscFixture);
+
+namespace {
+
+double rel_mass_drift(const nlohmann::json& s) {
+  return std::fabs(s["mass_final"].get<double>() - s["mass_initial"].get<double>()) /
+         s["mass_initial"].get<double>();
+}
+
+// A drift that piles mass against the walls, so zero-flux boundaries are actually exercised.
+const std::string kWallOU = " -problem ou -ou_mean0 2.5 -ou_var0 0.2 -box_lo -3 -box_hi 3.5 ";
+// A sheared, divergent periodic flow with variable diffusion.
+const std::string kPeriodic =
+    " -problem custom -bc periodic -custom_box_lo 0 -custom_box_hi 6.283185307179586"
+    " -custom_drift_x 1+0.5*sin(y) -custom_drift_y cos(x) -custom_drift_z 0.3*sin(x+y)"
+    " -custom_diffusion_x 0.2+0.1*cos(x) -custom_diffusion_y 0.1 -custom_diffusion_z 0.15"
+    " -custom_initial 1+0.5*sin(x)*cos(y) -custom_t_final 0.5 ";
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(mass_is_conserved_to_roundoff_reflecting_and_periodic) {
+  struct Case {
+    std::string args;
+  };
+  const std::vector<std::string> cases = {
+      kWallOU + "-dim 1 -da_grid_x 200 -fp_scheme sg",
+      kWallOU + "-dim 1 -da_grid_x 200 -fp_scheme muscl",
+      kWallOU + "-dim 1 -da_grid_x 200 -fp_scheme upwind",
+      kWallOU + "-dim 2 -da_grid_x 48 -da_grid_y 40 -fp_scheme sg",
+      kWallOU + "-dim 2 -da_grid_x 48 -da_grid_y 40 -fp_scheme muscl -ts_type ssp",
+      kWallOU + "-dim 3 -da_grid_x 16 -da_grid_y 14 -da_grid_z 12 -fp_scheme sg",
+      kWallOU + "-dim 2 -da_grid_x 48 -da_grid_y 40 -ts_type beuler -ts_dt 0.01 -pc_type mg "
+                "-pc_mg_levels 3 -pc_mg_galerkin",
+      kPeriodic + "-dim 1 -da_grid_x 128 -fp_scheme muscl",
+      kPeriodic + "-dim 2 -da_grid_x 40 -da_grid_y 48 -fp_scheme sg",
+      kPeriodic + "-dim 2 -da_grid_x 40 -da_grid_y 48 -fp_scheme upwind -ts_type arkimex",
+      kPeriodic + "-dim 3 -da_grid_x 12 -da_grid_y 16 -da_grid_z 10 -fp_scheme muscl",
+  };
+  for (const auto& c : cases) {
+    const auto s = run(c + quiet("mass"));
+    BOOST_TEST_INFO("case: " << c);
+    BOOST_CHECK_GT(s["steps"].get<int>(), 5);
+    BOOST_CHECK_LT(rel_mass_drift(s), 1e-12);
+    BOOST_CHECK_GE(s["min_density"].get<double>(), 0.0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(absorbed_mass_equals_outflow_to_roundoff) {
+  // Heat from N(0, 0.25^2) on [-1.5, 1.5] with absorbing walls: a good part of the mass leaves.
+  const std::string base =
+      " -problem heat -heat_sigma0 0.25 -bc absorbing -box_lo -1.5 -box_hi 1.5 -ts_max_time 0.5 ";
+  for (const std::string extra :
+       {"-dim 1 -da_grid_x 300", "-dim 1 -da_grid_x 300 -ts_type beuler -ts_dt 0.005",
+        "-dim 2 -da_grid_x 40 -da_grid_y 36 -fp_scheme muscl",
+        "-dim 2 -da_grid_x 40 -da_grid_y 36 -bc absorbing,reflecting -ts_type cn -ts_dt 0.01"}) {
+    const auto s = run(base + extra + quiet("absorb"));
+    BOOST_TEST_INFO("case: " << extra);
+    BOOST_CHECK_EQUAL(s["absorbed_mass_method"].get<std::string>(), "quadrature");
+    BOOST_CHECK_GT(s["absorbed_mass"].get<double>(), 0.05);
+    BOOST_CHECK_LT(std::fabs(s["mass_balance_error"].get<double>()), 1e-12);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(outflow_is_the_boundary_part_of_the_divergence) {
+  // Operator-level identity for arbitrary rho: sum_c (L rho)_c |c| = -outflow(rho).
+  ScopedOptions opts("-problem heat -dim 2 -bc absorbing,periodic -da_grid_x 30 -da_grid_y 20"
+                     " -heat_mean 0.3 -box_lo -2 -box_hi 2" + quiet("outflow"));
+  Simulation sim(world());
+  VecH r, out;
+  FP_CHECK(DMCreateGlobalVector(sim.grid().dm(), r.out()));
+  FP_CHECK(VecDuplicate(r, out.out()));
+  PetscRandom rnd;
+  FP_CHECK(PetscRandomCreate(world(), &rnd));
+  FP_CHECK(VecSetRandom(r, rnd));
+  PetscRandomDestroy(&rnd);
+  sim.op().apply(0.0, r, out, Part::full);
+  LocalVec loc(sim.grid().dm());
+  sim.grid().to_local(r, loc);
+  double local = sim.op().local_outflow(0.0, loc), outflow = 0;
+  MPI_Allreduce(&local, &outflow, 1, MPI_DOUBLE, MPI_SUM, world());
+  const double dmass = mass(sim.grid(), out);
+  BOOST_CHECK_GT(outflow, 1.0);
+  BOOST_CHECK_SMALL(dmass + outflow, 1e-12 * outflow);
+}
+
+BOOST_AUTO_TEST_CASE(one_and_two_ranks_give_identical_cells) {
+  if (size() != 2) return;  // the comparison needs a parallel run next to a serial one
+  for (const std::string c :
+       {kWallOU + "-dim 2 -da_grid_x 40 -da_grid_y 33 -fp_scheme sg",
+        kWallOU + "-dim 2 -da_grid_x 40 -da_grid_y 33 -fp_scheme muscl",
+        kPeriodic + "-dim 3 -da_grid_x 12 -da_grid_y 10 -da_grid_z 9 -fp_scheme upwind",
+        std::string(" -problem heat -dim 1 -da_grid_x 101 -bc absorbing -box_lo -2 -box_hi 2")}) {
+    std::vector<double> par, ser;
+    {
+      ScopedOptions opts(c + quiet("ranks-par"));
+      Simulation sim(world());
+      sim.run();
+      par = gather(sim.grid(), sim.solution());
+    }
+    if (rank() == 0) {
+      ScopedOptions opts(c + " -progress_seconds -1 -vtk 0 -output test-out/ranks-ser");
+      Simulation sim(PETSC_COMM_SELF);
+      sim.run();
+      ser = gather(sim.grid(), sim.solution());
+      BOOST_TEST_INFO("case: " << c);
+      BOOST_REQUIRE_EQUAL(par.size(), ser.size());
+      double scale = 0, diff = 0;
+      for (size_t i = 0; i < par.size(); ++i) {
+        scale = std::max(scale, std::fabs(ser[i]));
+        diff = std::max(diff, std::fabs(par[i] - ser[i]));
+      }
+      BOOST_CHECK_LE(diff, 1e-12 * scale);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(custom_expressions_reproduce_ou) {
+  const std::string grid = " -dim 2 -da_grid_x 64 -da_grid_y 48 -box_lo -4,-3 -box_hi 4,5 ";
+  const std::string ou = " -problem ou -ou_theta 1.5,0.7 -ou_sigma 0.8,1.1 -ou_mean0 1,2"
+                         " -ou_var0 0.2 ";
+  const std::string custom =
+      " -problem custom -custom_params th1=1.5,th2=0.7,s1=0.8,s2=1.1 -custom_drift_x (-th1*x)"
+      " -custom_drift_y (-th2*y) -custom_diffusion_x s1^2 -custom_diffusion_y s2^2"
+      " -custom_initial exp(-((x-1)^2+(y-2)^2)/0.4) -custom_t_final 1 ";
+  // 1) The operators agree to round-off on the same density.
+  ScopedOptions a(ou + grid + quiet("custom-ou-a"));
+  Simulation sim_ou(world());
+  VecH out_ou, out_custom;
+  FP_CHECK(VecDuplicate(sim_ou.solution(), out_ou.out()));
+  FP_CHECK(VecDuplicate(sim_ou.solution(), out_custom.out()));
+  sim_ou.op().apply(0.0, sim_ou.solution(), out_ou, Part::full);
+  {
+    ScopedOptions b(custom + grid + quiet("custom-ou-b"));
+    Simulation sim_c(world());
+    sim_c.op().apply(0.0, sim_ou.solution(), out_custom, Part::full);
+    PetscReal diff, ref;
+    FP_CHECK(VecAXPY(out_custom, -1.0, out_ou));
+    FP_CHECK(VecNorm(out_custom, NORM_INFINITY, &diff));
+    FP_CHECK(VecNorm(out_ou, NORM_INFINITY, &ref));
+    BOOST_CHECK_LE(diff, 1e-13 * ref);
+    // 2) Whole runs agree: the only difference is the quadrature of the initial Gaussian
+    //    (3-point Gauss-Legendre vs exact cell averages), far below the discretization error.
+    const auto s_c = sim_c.run();
+    const auto s_o = sim_ou.run();
+    VecH d;
+    FP_CHECK(VecDuplicate(sim_ou.solution(), d.out()));
+    FP_CHECK(VecWAXPY(d, -1.0, sim_ou.solution(), sim_c.solution()));
+    PetscReal l1;
+    FP_CHECK(VecNorm(d, NORM_1, &l1));
+    l1 *= sim_ou.grid().cell_volume();
+    BOOST_CHECK_LE(l1, 0.01 * s_o["error"]["L1"].get<double>());
+    BOOST_CHECK_EQUAL(s_c["steps"].get<int>(), s_o["steps"].get<int>());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(vtk_series_reads_back_with_the_reported_mass) {
+  const auto s = run(" -problem ou -dim 2 -da_grid_x 50 -da_grid_y 30 -progress_seconds -1"
+                     " -output_every 20 -output test-out/vtk-np" + std::to_string(size()));
+  if (rank() != 0) return;
+  const std::string dir = "test-out/vtk-np" + std::to_string(size());
+  // The collection lists every frame; each listed .pvti exists.
+  std::ifstream pvd(dir + "/fpflow.pvd");
+  std::string text((std::istreambuf_iterator<char>(pvd)), std::istreambuf_iterator<char>());
+  std::regex entry("file=\"([^\"]+)\"");
+  std::vector<std::string> files;
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), entry); it != std::sregex_iterator(); ++it)
+    files.push_back((*it)[1]);
+  BOOST_REQUIRE_EQUAL(int(files.size()), s["vtk"]["frames"].get<int>());
+  BOOST_CHECK_GE(files.size(), 3u);
+  for (const auto& f : files) BOOST_CHECK(std::filesystem::exists(dir + "/" + f));
+  // The last frame, read by VTK's parallel reader, integrates to mass_final.
+  vtkNew<vtkXMLPImageDataReader> reader;
+  reader->SetFileName((dir + "/" + files.back()).c_str());
+  reader->Update();
+  vtkImageData* img = reader->GetOutput();
+  BOOST_REQUIRE(img);
+  BOOST_CHECK_EQUAL(img->GetNumberOfCells(), 50 * 30);
+  vtkDataArray* rho = img->GetCellData()->GetArray("density");
+  BOOST_REQUIRE(rho);
+  for (const char* v : {"drift", "current"}) {
+    vtkDataArray* a = img->GetCellData()->GetArray(v);
+    BOOST_REQUIRE(a);
+    BOOST_CHECK_EQUAL(a->GetNumberOfComponents(), 3);
+  }
+  double sp[3];
+  img->GetSpacing(sp);
+  double sum = 0;
+  for (vtkIdType c = 0; c < rho->GetNumberOfTuples(); ++c) sum += rho->GetTuple1(c);
+  BOOST_CHECK_CLOSE(sum * sp[0] * sp[1], s["mass_final"].get<double>(), 1e-10);
+  // No temporary files are left behind.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+    BOOST_CHECK(e.path().extension() != ".tmp");
+}

@@ -1,0 +1,98 @@
+// tests/test_kernels.cpp — pointwise flux kernels and Gaussian cell averages (serial unit tests).
+#define BOOST_TEST_MODULE kernels
+#include <boost/test/unit_test.hpp>
+
+#include "operators/flux_kernels.hpp"
+#include "problems/gaussian.hpp"
+
+#include <cmath>
+
+using namespace fpflow;
+using namespace fpflow::kernels;
+
+BOOST_AUTO_TEST_CASE(bernoulli_is_accurate_across_the_series_switch) {
+  // Reference: x/expm1(x) is accurate away from 0; the series is used below |x| = 1e-3.
+  for (double x : {-0.5, -1e-2, -1.001e-3, 1.001e-3, 1e-2, 0.5, 3.0, -30.0, 30.0})
+    BOOST_CHECK_CLOSE(bernoulli(x), x / std::expm1(x), 1e-12);
+  for (double x : {-9.99e-4, -1e-6, 1e-6, 9.99e-4}) {
+    // Taylor expansion to x^6 as an independent reference.
+    const double ref = 1 - x / 2 + x * x / 12 - std::pow(x, 4) / 720 + std::pow(x, 6) / 30240;
+    BOOST_CHECK_CLOSE(bernoulli(x), ref, 1e-12);
+  }
+  BOOST_CHECK_EQUAL(bernoulli(0.0), 1.0);
+  BOOST_CHECK(std::isfinite(bernoulli(1000.0)) && bernoulli(1000.0) >= 0);
+  BOOST_CHECK_CLOSE(bernoulli(-1000.0), 1000.0, 1e-12);
+  for (double x : {-5.0, -1e-4, 1e-4, 0.3, 7.0}) BOOST_CHECK_CLOSE(bernoulli(-x), bernoulli(x) + x, 1e-11);
+}
+
+BOOST_AUTO_TEST_CASE(sg_has_zero_flux_on_the_discrete_gibbs_ratio) {
+  const double h = 0.1, D = 0.35;
+  for (double u : {-40.0, -1.0, -1e-5, 0.0, 2e-4, 3.0, 80.0}) {
+    const double delta = u * h / D, rhoK = 0.7, rhoL = rhoK * std::exp(delta);
+    const LinearFlux f = scharfetter_gummel({u, D}, h);
+    BOOST_CHECK_SMALL(f(rhoK, rhoL) / (f.alpha * rhoK + 1e-300), 1e-13);
+    BOOST_CHECK(f.alpha >= 0 && f.beta >= 0);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(sg_limits_central_and_upwind) {
+  const double h = 0.05;
+  // delta -> 0: central differencing of u rho - D drho/dx.
+  const LinearFlux c = scharfetter_gummel({1e-9, 1.0}, h), ref = {0.5e-9 + 1 / h, -0.5e-9 + 1 / h};
+  BOOST_CHECK_CLOSE(c.alpha, ref.alpha, 1e-9);
+  BOOST_CHECK_CLOSE(c.beta, ref.beta, 1e-9);
+  // |delta| -> infinity and D = 0: upwind.
+  const LinearFlux up = scharfetter_gummel({2.0, 1e-12}, h);
+  BOOST_CHECK_CLOSE(up.alpha, 2.0, 1e-6);
+  BOOST_CHECK_SMALL(up.beta, 1e-9);
+  const LinearFlux zero_d = scharfetter_gummel({-3.0, 0.0}, h);
+  BOOST_CHECK_EQUAL(zero_d.alpha, 0.0);
+  BOOST_CHECK_EQUAL(zero_d.beta, 3.0);
+}
+
+BOOST_AUTO_TEST_CASE(upwind_and_central_coefficients) {
+  const LinearFlux f = upwind({2.0, 0.5}, 0.25);
+  BOOST_CHECK_EQUAL(f.alpha, 2.0 + 2.0);
+  BOOST_CHECK_EQUAL(f.beta, 2.0);
+  const LinearFlux g = upwind({-2.0, 0.5}, 0.25);
+  BOOST_CHECK_EQUAL(g.alpha, 2.0);
+  BOOST_CHECK_EQUAL(g.beta, 4.0);
+  const LinearFlux d = central_diffusion({7.0, 0.5}, 0.25);
+  BOOST_CHECK_EQUAL(d.alpha, 2.0);
+  BOOST_CHECK_EQUAL(d.beta, 2.0);
+}
+
+BOOST_AUTO_TEST_CASE(limiters_are_tvd_and_second_order) {
+  for (Limiter l : {Limiter::minmod, Limiter::vanleer, Limiter::mc}) {
+    BOOST_CHECK_CLOSE(limit(l, 1.0), 1.0, 1e-14);  // exact on linear data
+    for (double r : {-3.0, -0.1, 0.0}) BOOST_CHECK_EQUAL(limit(l, r), 0.0);
+    for (double r : {0.1, 0.5, 2.0, 10.0}) {
+      BOOST_CHECK(limit(l, r) >= 0);
+      BOOST_CHECK(limit(l, r) <= 2 * std::min(1.0, r) + 1e-15);
+    }
+  }
+  // Linear data is reconstructed exactly at the face; an extremum falls back to the cell value.
+  BOOST_CHECK_CLOSE(reconstruct(Limiter::vanleer, 1.0, 2.0, 3.0), 2.5, 1e-14);
+  BOOST_CHECK_EQUAL(reconstruct(Limiter::mc, 1.0, 3.0, 2.0), 3.0);
+  BOOST_CHECK_CLOSE(muscl_drift(Limiter::minmod, 2.0, 1, 2, 3, 4), 5.0, 1e-14);
+  BOOST_CHECK_CLOSE(muscl_drift(Limiter::minmod, -2.0, 1, 2, 3, 4), -5.0, 1e-14);
+}
+
+BOOST_AUTO_TEST_CASE(gaussian_interval_probabilities) {
+  // Symmetric interval and a far tail where 1 - Phi would cancel catastrophically.
+  BOOST_CHECK_CLOSE(gaussian::interval_probability(-1, 1, 0, 1), std::erf(1 / std::sqrt(2.0)), 1e-13);
+  const double tail = 0.5 * std::erfc(9 / std::sqrt(2.0)) - 0.5 * std::erfc(10 / std::sqrt(2.0));
+  BOOST_CHECK_CLOSE(gaussian::interval_probability(9, 10, 0, 1), tail, 1e-12);
+  BOOST_CHECK_CLOSE(gaussian::interval_probability(-10, -9, 0, 1), tail, 1e-12);
+  // Cell averages of a 2-D Gaussian over a partition of a wide box sum to 1.
+  const double m[2] = {0.3, -0.2}, s[2] = {0.5, 0.8};
+  double sum = 0;
+  const int n = 40;
+  const double L = 8;
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < n; ++i) {
+      const double h = 2 * L / n, lo[2] = {-L + i * h, -L + j * h}, hi[2] = {lo[0] + h, lo[1] + h};
+      sum += gaussian::cell_average(2, lo, hi, m, s) * h * h;
+    }
+  BOOST_CHECK_CLOSE(sum, 1.0, 1e-11);
+}
