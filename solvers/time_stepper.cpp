@@ -56,14 +56,16 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
                                                       : "implicit";
 
   if (mode_ != "explicit") FP_CHECK(DMCreateMatrix(g.dm(), J_.out()));
-  if (mode_ == "imex" || type_ == "arkimex") {
-    implicit_part_ = fully_implicit ? Part::full : Part::diffusion;
-    if (!fully_implicit) FP_CHECK(TSSetRHSFunction(ts_, nullptr, rhs_explicit, this));
+  // Implicit and IMEX methods get the implicit part as IFunction/IJacobian (rather than an RHS
+  // Jacobian that TS shifts in place), so an unchanged matrix can be kept with its
+  // preconditioner from step to step.
+  if (mode_ == "explicit") {
+    FP_CHECK(TSSetRHSFunction(ts_, nullptr, rhs_full, this));
+  } else {
+    implicit_part_ = mode_ == "imex" ? Part::diffusion : Part::full;
+    if (mode_ == "imex") FP_CHECK(TSSetRHSFunction(ts_, nullptr, rhs_explicit, this));
     FP_CHECK(TSSetIFunction(ts_, nullptr, ifunction, this));
     FP_CHECK(TSSetIJacobian(ts_, J_, J_, ijacobian, this));
-  } else {
-    FP_CHECK(TSSetRHSFunction(ts_, nullptr, rhs_full, this));
-    if (mode_ == "implicit") FP_CHECK(TSSetRHSJacobian(ts_, J_, J_, rhs_jacobian, this));
   }
 
   if (option_given("-ts_dt")) {
@@ -133,17 +135,6 @@ PetscErrorCode TimeStepper::rhs_explicit(TS, PetscReal t, Vec U, Vec F, void* ct
   auto* self = static_cast<TimeStepper*>(ctx);
   return guarded(self->op_.grid().comm(),
                  [&] { self->op_.apply(t, U, F, Part::explicit_part); });
-}
-
-PetscErrorCode TimeStepper::rhs_jacobian(TS, PetscReal t, Vec, Mat A, Mat P, void* ctx) {
-  auto* self = static_cast<TimeStepper*>(ctx);
-  return guarded(self->op_.grid().comm(), [&] {
-    self->op_.assemble_jacobian(t, P, Part::full);
-    if (A != P) {
-      FP_CHECK(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-      FP_CHECK(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
-    }
-  });
 }
 
 // G(t, U, Udot) = Udot - L_implicit(U).

@@ -3,8 +3,10 @@
 // The operator is handed to TS as pure functions of (t, rho); the method is chosen at run time
 // (-ts_type, default rk/2a = Heun = SSP-RK2, positive under the forward-Euler bound):
 //   explicit (euler, rk, ssp, ...)  RHSFunction = full operator
-//   implicit (beuler, cn, theta, bdf, ...)  RHSFunction + assembled RHSJacobian on the DMDA
-//            matrix, so any KSP/PC applies (-pc_type mg uses the DMDA hierarchy; hypre too)
+//   implicit (beuler, cn, theta, bdf, ...)  IFunction + IJacobian assembled on the DMDA matrix,
+//            so any KSP/PC applies (-pc_type mg uses the DMDA hierarchy; hypre too); with
+//            time-independent coefficients the matrix and its preconditioner are reused while
+//            the step size is unchanged
 //   IMEX (arkimex)  explicit drift part as RHSFunction, central diffusion as IFunction/IJacobian
 //            (-ts_arkimex_fully_implicit puts the whole operator in the IFunction)
 // Default step when -ts_dt is not given: explicit -> cfl / max_rate (the positivity bound);
@@ -53,7 +55,6 @@ class TimeStepper {
  private:
   static PetscErrorCode rhs_full(TS, PetscReal, Vec, Vec, void*);
   static PetscErrorCode rhs_explicit(TS, PetscReal, Vec, Vec, void*);
-  static PetscErrorCode rhs_jacobian(TS, PetscReal, Vec, Mat, Mat, void*);
   static PetscErrorCode ifunction(TS, PetscReal, Vec, Vec, Vec, void*);
   static PetscErrorCode ijacobian(TS, PetscReal, Vec, Vec, PetscReal, Mat, Mat, void*);
   static PetscErrorCode outflow(TS, PetscReal, Vec, Vec, void*);

@@ -39,9 +39,6 @@ const std::string kPeriodic =
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(mass_is_conserved_to_roundoff_reflecting_and_periodic) {
-  struct Case {
-    std::string args;
-  };
   const std::vector<std::string> cases = {
       kWallOU + "-dim 1 -da_grid_x 200 -fp_scheme sg",
       kWallOU + "-dim 1 -da_grid_x 200 -fp_scheme muscl",
@@ -69,7 +66,7 @@ BOOST_AUTO_TEST_CASE(absorbed_mass_equals_outflow_to_roundoff) {
   // Heat from N(0, 0.25^2) on [-1.5, 1.5] with absorbing walls: a good part of the mass leaves.
   const std::string base =
       " -problem heat -heat_sigma0 0.25 -bc absorbing -box_lo -1.5 -box_hi 1.5 -ts_max_time 0.5 ";
-  for (const std::string extra :
+  for (const std::string& extra :
        {"-dim 1 -da_grid_x 300", "-dim 1 -da_grid_x 300 -ts_type beuler -ts_dt 0.005",
         "-dim 2 -da_grid_x 40 -da_grid_y 36 -fp_scheme muscl",
         "-dim 2 -da_grid_x 40 -da_grid_y 36 -bc absorbing,reflecting -ts_type cn -ts_dt 0.01"}) {
@@ -105,7 +102,7 @@ BOOST_AUTO_TEST_CASE(outflow_is_the_boundary_part_of_the_divergence) {
 
 BOOST_AUTO_TEST_CASE(one_and_two_ranks_give_identical_cells) {
   if (size() != 2) return;  // the comparison needs a parallel run next to a serial one
-  for (const std::string c :
+  for (const std::string& c :
        {kWallOU + "-dim 2 -da_grid_x 40 -da_grid_y 33 -fp_scheme sg",
         kWallOU + "-dim 2 -da_grid_x 40 -da_grid_y 33 -fp_scheme muscl",
         kPeriodic + "-dim 3 -da_grid_x 12 -da_grid_y 10 -da_grid_z 9 -fp_scheme upwind",
