@@ -86,9 +86,8 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
   }
   if (!(dt0_ > 0)) throw Error("time step must be positive, got " + std::to_string(dt0_));
 
-  bool absorbing = false;
-  for (int a = 0; a < g.dim(); ++a) absorbing = absorbing || g.bc(a) == Boundary::absorbing;
-  if (absorbing && kQuadrature.count(type_)) {
+  for (int a = 0; a < g.dim(); ++a) absorbing_ = absorbing_ || g.bc(a) == Boundary::absorbing;
+  if (absorbing_ && kQuadrature.count(type_)) {
     TS q;
     FP_CHECK(TSCreateQuadratureTS(ts_, PETSC_TRUE, &q));
     FP_CHECK(TSSetRHSFunction(q, nullptr, outflow, this));

@@ -47,9 +47,12 @@ class TimeStepper {
   double dt_initial() const { return dt0_; }
   PetscInt steps() const { return steps_; }
   double time() const { return time_; }
-  // Global absorbed mass (meaningful after solve); method: "quadrature" or "mass-balance".
+  // Global absorbed mass (meaningful after solve); method: "quadrature", "mass-balance", or
+  // "none" (no absorbing boundary).
   double absorbed_mass(double mass_initial, double mass_final) const;
-  std::string absorbed_method() const { return quadrature_ ? "quadrature" : "mass-balance"; }
+  std::string absorbed_method() const {
+    return !absorbing_ ? "none" : quadrature_ ? "quadrature" : "mass-balance";
+  }
   TS ts() const { return ts_; }
 
  private:
@@ -70,7 +73,7 @@ class TimeStepper {
   std::string type_, mode_;
   double dt0_ = 0, time_ = 0;
   PetscInt steps_ = 0;
-  bool quadrature_ = false;
+  bool quadrature_ = false, absorbing_ = false;
   PetscReal ijac_shift_ = -1;  // shift of the assembled IJacobian (< 0: none yet)
   Observer observer_;
   double wall_start_ = 0, last_progress_ = -1e300;

@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(absorbed_mass_equals_outflow_to_roundoff) {
   // Heat from N(0, 0.25^2) on [-1.5, 1.5] with absorbing walls: a good part of the mass leaves.
   const std::string base =
       " -problem heat -heat_sigma0 0.25 -bc absorbing -box_lo -1.5 -box_hi 1.5 -ts_max_time 0.5 ";
-  for (const std::string& extra :
+  for (const char* extra :
        {"-dim 1 -da_grid_x 300", "-dim 1 -da_grid_x 300 -ts_type beuler -ts_dt 0.005",
         "-dim 2 -da_grid_x 40 -da_grid_y 36 -fp_scheme muscl",
         "-dim 2 -da_grid_x 40 -da_grid_y 36 -bc absorbing,reflecting -ts_type cn -ts_dt 0.01"}) {
