@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <sstream>
 
@@ -61,6 +62,10 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
                                       {"sg", "muscl", "upwind"}, "sg"));
     limiter_ = parse_limiter(opt.choice("-fp_limiter", "MUSCL slope limiter",
                                         {"vanleer", "minmod", "mc"}, "vanleer"));
+    cross_ = parse_cross(opt.choice("-fp_cross",
+                                    "Cross-diffusion stencil: monotone (positive when |a_ij| <= "
+                                    "min(a_ii h_j/h_i, a_jj h_i/h_j)) or average (9/19-point)",
+                                    {"monotone", "average"}, "monotone"));
     StepperOptions so;
     so.cfl = opt.real("-fp_cfl", "Default step as a fraction of the positivity bound", 0.9);
     if (!(so.cfl > 0)) throw Error("-fp_cfl must be positive");
@@ -74,11 +79,21 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     write_summary_ = true;
     t_final_ = problem_->default_t_final();
     spec.stencil_width = FokkerPlanckOperator::stencil_width(scheme_);
+    spec.box_stencil = !problem_->diagonal_diffusion() && dim > 1;
 
     const bool help_only = option_given("-help");
     if (!help_only) prepare_output_dir(comm, output_);
     grid_ = std::make_unique<Grid>(comm, spec);
-    op_ = std::make_unique<FokkerPlanckOperator>(*grid_, *problem_, scheme_, limiter_);
+    op_ = std::make_unique<FokkerPlanckOperator>(*grid_, *problem_, scheme_, limiter_, cross_);
+    monotone_ = op_->monotonicity(0.0);
+    if (!monotone_.monotone && comm_rank(comm) == 0 && !help_only)
+      std::fprintf(stderr,
+                   "fpflow: warning: the operator matrix is not monotone (off-diagonal %.3g x "
+                   "diagonal at x = %s): positivity is not guaranteed. Cross-diffusion needs "
+                   "|a_ij| <= min(a_ii h_j/h_i, a_jj h_i/h_j), tighter under strong drift%s\n",
+                   monotone_.worst, monotone_.where.c_str(),
+                   cross_ == kernels::CrossStencil::average ? "; use -fp_cross monotone"
+                                                           : ": refine or reshape the grid");
 
     FP_CHECK(DMCreateGlobalVector(grid_->dm(), rho_.out()));
     FP_CHECK(PetscObjectSetName((PetscObject)rho_.get(), "density"));
@@ -145,6 +160,7 @@ std::string Simulation::resolved_options() const {
   s << "-box_lo " << join(lo, dim) << "\n-box_hi " << join(hi, dim) << "\n-bc ";
   for (int d = 0; d < dim; ++d) s << (d ? "," : "") << to_string(grid_->bc(d));
   s << "\n-fp_scheme " << to_string(scheme_) << "\n-fp_limiter " << to_string(limiter_) << "\n";
+  s << "-fp_cross " << to_string(cross_) << "\n";
   s << "-ts_type " << stepper_->type() << "\n-ts_dt " << stepper_->dt_initial() << "\n";
   s << "-ts_max_time " << t_final_ << "\n";
   // Everything else the user gave (problem parameters, solver options), verbatim.
@@ -154,7 +170,7 @@ std::string Simulation::resolved_options() const {
   PetscFree(all);
   std::string tok, line;
   const std::vector<std::string> resolved = {"-problem", "-dim", "-da_grid_x", "-da_grid_y",
-      "-da_grid_z", "-box_lo", "-box_hi", "-bc", "-fp_scheme", "-fp_limiter", "-ts_type",
+      "-da_grid_z", "-box_lo", "-box_hi", "-bc", "-fp_scheme", "-fp_limiter", "-fp_cross", "-ts_type",
       "-ts_dt", "-ts_max_time", "-help", "-options_file"};
   bool skip = false;
   s << "# given\n";
@@ -202,6 +218,9 @@ nlohmann::json Simulation::run() {
   j["ranks"] = comm_size(comm_);
   j["scheme"] = to_string(scheme_);
   if (scheme_ == Scheme::muscl) j["limiter"] = to_string(limiter_);
+  if (op_->has_cross()) j["cross_stencil"] = to_string(cross_);
+  j["monotone"] = monotone_.monotone;
+  if (!monotone_.monotone) j["monotonicity_violation"] = {{"ratio", monotone_.worst}, {"at", monotone_.where}};
   j["ts_type"] = stepper_->type();
   j["time_stepping"] = stepper_->mode();
   j["dt_initial"] = stepper_->dt_initial();

@@ -41,6 +41,8 @@ class Simulation {
   std::string problem_name_, output_;
   Scheme scheme_ = Scheme::sg;
   kernels::Limiter limiter_ = kernels::Limiter::vanleer;
+  kernels::CrossStencil cross_ = kernels::CrossStencil::monotone;
+  Monotonicity monotone_;
   double t_final_ = 1, mass0_ = 0;
   PetscInt output_every_ = 0, last_frame_step_ = -1;
   bool write_summary_ = true;

@@ -36,7 +36,12 @@ PetscErrorCode keep_q0_on_coarsen(DM, DM coarse, void*) {
 }  // namespace
 
 Grid::Grid(MPI_Comm comm, const GridSpec& spec)
-    : comm_(comm), dim_(spec.dim), box_(spec.box), bc_(spec.bc), width_(spec.stencil_width) {
+    : comm_(comm),
+      dim_(spec.dim),
+      box_(spec.box),
+      bc_(spec.bc),
+      width_(spec.stencil_width),
+      box_stencil_(spec.box_stencil) {
   if (dim_ < 1 || dim_ > 3) throw Error("-dim must be 1, 2 or 3, got " + std::to_string(dim_));
   const char* axis_name = "xyz";
   for (int a = 0; a < dim_; ++a) {
@@ -64,7 +69,7 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
   FP_CHECK(DMSetDimension(dm_, dim_));
   FP_CHECK(DMDASetSizes(dm_, n[0], dim_ > 1 ? n[1] : 1, dim_ > 2 ? n[2] : 1));
   FP_CHECK(DMDASetDof(dm_, 1));
-  FP_CHECK(DMDASetStencilType(dm_, DMDA_STENCIL_STAR));
+  FP_CHECK(DMDASetStencilType(dm_, box_stencil_ ? DMDA_STENCIL_BOX : DMDA_STENCIL_STAR));
   FP_CHECK(DMDASetStencilWidth(dm_, width_));
   FP_CHECK(DMDASetBoundaryType(dm_, bt[0], bt[1], bt[2]));
   // Cell-centred unknowns: piecewise-constant transfer and M -> M/2 coarsening for multigrid.

@@ -37,6 +37,7 @@ struct GridSpec {
   std::array<Boundary, 3> bc{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
   std::array<PetscInt, 3> cells{64, 64, 64};  // defaults; -da_grid_x/y/z override
   PetscInt stencil_width = 1;                  // ghost layers the flux scheme needs
+  bool box_stencil = false;                    // corner ghosts too (cross-diffusion)
 };
 
 class Grid {
@@ -50,6 +51,7 @@ class Grid {
   const Box& box() const { return box_; }
   Boundary bc(int axis) const { return bc_[axis]; }
   PetscInt stencil_width() const { return width_; }
+  bool box_stencil() const { return box_stencil_; }
 
   PetscInt cells(int a) const { return M_[a]; }      // global cells along axis a
   PetscInt start(int a) const { return xs_[a]; }     // first owned cell
@@ -87,6 +89,7 @@ class Grid {
   Box box_;
   std::array<Boundary, 3> bc_;
   PetscInt width_;
+  bool box_stencil_;
   std::array<PetscInt, 3> M_{1, 1, 1}, xs_{0, 0, 0}, xm_{1, 1, 1}, gxs_{0, 0, 0}, gxm_{1, 1, 1};
   std::array<double, 3> h_{1, 1, 1};
   std::array<std::ptrdiff_t, 3> ls_{1, 1, 1}, os_{1, 1, 1};

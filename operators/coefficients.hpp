@@ -1,7 +1,6 @@
 // operators/coefficients.hpp — what an operator needs to know about an SDE: b(x,t) and a(x,t).
 //
-// The operator samples these at faces and cell centres; it never sees a Problem. Diffusion is
-// the diagonal of a = G G^T here (the full tensor arrives with the cross-diffusion stencil).
+// The operator samples these at faces and cell centres; it never sees a Problem.
 #pragma once
 
 namespace fpflow {
@@ -11,8 +10,12 @@ class Coefficients {
   virtual ~Coefficients() = default;
   // Drift b(x, t): writes components 0..dim-1. x has 3 entries (unused axes are 0).
   virtual void drift(const double* x, double t, double* b) const = 0;
-  // Diagonal of the diffusion matrix a(x, t) = G G^T: components 0..dim-1, must be >= 0.
+  // Diffusion matrix a(x, t) = G G^T, symmetric positive semi-definite: writes a[3*i + j] for
+  // i, j < dim (row-major 3x3 storage whatever the dimension; both triangles).
   virtual void diffusion(const double* x, double t, double* a) const = 0;
+  // False if an off-diagonal a_ij may be non-zero: the operator then adds cross-diffusion
+  // fluxes on a box stencil. True lets it keep the cheaper star stencil.
+  virtual bool diagonal_diffusion() const { return true; }
   // True if b or a depend on t: the operator then re-evaluates them at every stage time.
   virtual bool time_dependent() const = 0;
 };

@@ -43,6 +43,16 @@ std::string to_string(kernels::Limiter l) {
   return "?";
 }
 
+kernels::CrossStencil parse_cross(const std::string& name) {
+  if (name == "monotone") return kernels::CrossStencil::monotone;
+  if (name == "average") return kernels::CrossStencil::average;
+  throw Error("unknown cross-diffusion stencil '" + name + "'; valid: monotone, average");
+}
+
+std::string to_string(kernels::CrossStencil c) {
+  return c == kernels::CrossStencil::monotone ? "monotone" : "average";
+}
+
 bool is_linear(Scheme s) { return s != Scheme::muscl; }
 
 namespace {
@@ -92,10 +102,22 @@ LinearFlux linearized(Scheme scheme, Part part, FaceCoef c, double h) {
   return scheme == Scheme::sg ? kernels::scharfetter_gummel(c, h) : kernels::upwind(c, h);
 }
 
-// Outgoing-rate coefficients for the positivity time-step bound.
-LinearFlux rate_coefficients(Scheme scheme, FaceCoef c, double h) {
-  if (scheme == Scheme::muscl) c.u *= 2.0;
-  return scheme == Scheme::sg ? kernels::scharfetter_gummel(c, h) : kernels::upwind(c, h);
+// A symmetric matrix (row-major 3x3, first dim axes) is PSD iff all principal minors are >= 0.
+bool psd(const double* a, int dim) {
+  double scale = 0;
+  for (int i = 0; i < dim; ++i) scale = std::max(scale, std::fabs(a[4 * i]));
+  const double tol = 1e-12 * scale;
+  for (int i = 0; i < dim; ++i)
+    if (a[4 * i] < -tol) return false;
+  for (int i = 0; i < dim; ++i)
+    for (int j = i + 1; j < dim; ++j)
+      if (a[4 * i] * a[4 * j] - a[3 * i + j] * a[3 * j + i] < -tol * scale) return false;
+  if (dim == 3) {
+    const double det = a[0] * (a[4] * a[8] - a[5] * a[7]) - a[1] * (a[3] * a[8] - a[5] * a[6]) +
+                       a[2] * (a[3] * a[7] - a[4] * a[6]);
+    if (det < -tol * scale * scale) return false;
+  }
+  return true;
 }
 
 std::string point_string(const double* x, int dim) {
@@ -109,13 +131,6 @@ std::string point_string(const double* x, int dim) {
 
 }  // namespace
 
-FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients& coef,
-                                           Scheme scheme, kernels::Limiter limiter)
-    : grid_(grid), coef_(coef), scheme_(scheme), limiter_(limiter) {
-  if (grid.stencil_width() < stencil_width(scheme))
-    throw Error("grid ghost width too small for scheme " + to_string(scheme));
-  update_coefficients(0.0);
-}
 
 template <class Visit>
 void FokkerPlanckOperator::for_each_line(int a, Visit&& visit) const {
@@ -131,30 +146,71 @@ void FokkerPlanckOperator::for_each_line(int a, Visit&& visit) const {
     }
 }
 
+FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients& coef,
+                                           Scheme scheme, kernels::Limiter limiter,
+                                           kernels::CrossStencil cross)
+    : grid_(grid),
+      coef_(coef),
+      scheme_(scheme),
+      limiter_(limiter),
+      cross_stencil_(cross),
+      cross_present_(!coef.diagonal_diffusion() && grid.dim() > 1) {
+  if (grid.stencil_width() < stencil_width(scheme))
+    throw Error("internal: grid ghost width too small for scheme " + to_string(scheme));
+  if (cross_present_ && !grid.box_stencil())
+    throw Error("internal: cross-diffusion needs a box-stencil grid");
+  update_coefficients(0.0);
+}
+
 void FokkerPlanckOperator::update_coefficients(double t) {
   if (coef_ready_ && (!coef_.time_dependent() || t == coef_time_)) return;
   const int dim = grid_.dim();
   std::string bad;
-  auto validate = [&](const double* v, const char* what, int comp, const double* x) {
-    if (!bad.empty()) return;
-    if (!std::isfinite(v[comp]))
-      bad = std::string(what) + " component " + "xyz"[comp] + " is not finite (" +
-            std::to_string(v[comp]) + ") at x = " + point_string(x, dim) + ", t = " +
+  auto check_drift = [&](const double* b, int comp, const double* x) {
+    if (bad.empty() && !std::isfinite(b[comp]))
+      bad = std::string("drift component ") + "xyz"[comp] + " is not finite (" +
+            std::to_string(b[comp]) + ") at x = " + point_string(x, dim) + ", t = " +
             std::to_string(t);
-    else if (std::string(what) == "diffusion" && v[comp] < 0)
-      bad = "diffusion a_" + std::string(2, "xyz"[comp]) + " = " + std::to_string(v[comp]) +
-            " is negative at x = " + point_string(x, dim) + ", t = " + std::to_string(t) +
-            " (a = G G^T must be positive semi-definite)";
+  };
+  auto diffusion = [&](const double* x, double* a) {
+    coef_.diffusion(x, t, a);
+    if (!bad.empty()) return;
+    for (int i = 0; i < dim; ++i)
+      for (int j = 0; j < dim; ++j)
+        if (!std::isfinite(a[3 * i + j])) {
+          bad = std::string("diffusion a_") + "xyz"[i] + "xyz"[j] + " is not finite (" +
+                std::to_string(a[3 * i + j]) + ") at x = " + point_string(x, dim) +
+                ", t = " + std::to_string(t);
+          return;
+        }
+    for (int i = 0; i < dim; ++i)
+      if (a[4 * i] < 0) {
+        bad = std::string("diffusion a_") + "xyz"[i] + "xyz"[i] + " = " +
+              std::to_string(a[4 * i]) + " is negative at x = " + point_string(x, dim) +
+              ", t = " + std::to_string(t) + " (a = G G^T must be positive semi-definite)";
+        return;
+      }
+    if (!psd(a, dim)) {
+      std::ostringstream m;
+      m.precision(6);
+      m << "diffusion matrix is not positive semi-definite at x = " << point_string(x, dim)
+        << ", t = " << t << ": a = [";
+      for (int i = 0; i < dim; ++i)
+        for (int j = 0; j < dim; ++j) m << a[3 * i + j] << (j + 1 < dim ? " " : i + 1 < dim ? "; " : "]");
+      bad = m.str() + " (a = G G^T)";
+    }
   };
   for (int a = 0; a < dim; ++a) {
     const int b = (a + 1) % 3, c = (a + 2) % 3;
     const PetscInt M = grid_.cells(a), nf = grid_.owned(a) + 1;
     const double h = grid_.h(a);
     const Boundary bc = grid_.bc(a);
+    const std::size_t nfaces = std::size_t(nf) * grid_.owned(b) * grid_.owned(c);
     auto& F = face_[a];
-    F.assign(std::size_t(nf) * grid_.owned(b) * grid_.owned(c), FaceCoef{});
+    F.assign(nfaces, FaceCoef{});
+    if (cross_present_) cross_[a].assign(nfaces, {0.0, 0.0});
     for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
-      double x[3] = {0, 0, 0}, xk[3], xl[3], bv[3], ak[3], al[3], af[3];
+      double x[3] = {0, 0, 0}, xk[3], xl[3], bv[3], ak[9], al[9], af[9], ap[9], am[9];
       for (int d = 0; d < dim; ++d) x[d] = grid_.centre(d, idx[d]);
       for (PetscInt f = 0; f < nf; ++f) {
         const PetscInt i = grid_.start(a) + f;  // face i: low face of cell i
@@ -168,24 +224,40 @@ void FokkerPlanckOperator::update_coefficients(double t) {
         xk[a] = grid_.centre(a, periodic ? (i - 1 + M) % M : i - 1);
         xl[a] = grid_.centre(a, periodic ? i % M : i);
         coef_.drift(x, t, bv);
-        coef_.diffusion(x, t, af);
-        validate(bv, "drift", a, x);
-        validate(af, "diffusion", a, x);
-        double dadx;
+        check_drift(bv, a, x);
+        diffusion(x, af);
+        // -1/2 d_a a_aa across the face. At an absorbing wall the outside centre may lie where
+        // a is undefined: one-sided difference inside.
+        double div_a;
         if (boundary && bc == Boundary::absorbing) {
-          // The outside cell centre may lie where a is undefined: one-sided difference inside.
           const double* xin = (i == 0) ? xl : xk;
-          coef_.diffusion(xin, t, ak);
-          validate(ak, "diffusion", a, xin);
-          dadx = (i == 0 ? (ak[a] - af[a]) : (af[a] - ak[a])) / (0.5 * h);
+          diffusion(xin, ak);
+          div_a = (i == 0 ? (ak[4 * a] - af[4 * a]) : (af[4 * a] - ak[4 * a])) / (0.5 * h);
         } else {
-          coef_.diffusion(xk, t, ak);
-          coef_.diffusion(xl, t, al);
-          validate(ak, "diffusion", a, xk);
-          validate(al, "diffusion", a, xl);
-          dadx = (al[a] - ak[a]) / h;
+          diffusion(xk, ak);
+          diffusion(xl, al);
+          div_a = (al[4 * a] - ak[4 * a]) / h;
         }
-        F[line * nf + f] = FaceCoef{bv[a] - 0.5 * dadx, 0.5 * af[a]};
+        const std::size_t k = line * nf + f;
+        if (cross_present_) {
+          // -1/2 d_j a_aj along the face (j transverse), from samples half a cell either side.
+          int n = 0;
+          for (int j : {b, c}) {
+            if (j < dim) {
+              double xp[3], xm[3];
+              std::copy(x, x + 3, xp);
+              std::copy(x, x + 3, xm);
+              xp[j] += 0.5 * grid_.h(j);
+              xm[j] -= 0.5 * grid_.h(j);
+              diffusion(xp, ap);
+              diffusion(xm, am);
+              div_a += (ap[3 * a + j] - am[3 * a + j]) / grid_.h(j);
+              cross_[a][k][n] = 0.5 * af[3 * a + j];
+            }
+            ++n;
+          }
+        }
+        F[k] = FaceCoef{bv[a] - 0.5 * div_a, 0.5 * af[4 * a]};
       }
     });
   }
@@ -194,24 +266,33 @@ void FokkerPlanckOperator::update_coefficients(double t) {
   coef_ready_ = true;
 }
 
+// Fluxes through the nf faces of one line along axis a (face f between cells f-1 and f of the
+// line, p pointing at the line's first owned cell in the ghosted array).
 template <class Flux>
-void FokkerPlanckOperator::divergence(const PetscScalar* loc, PetscScalar* out,
-                                      const Flux& flux) const {
-  std::fill(out, out + grid_.owned_cells(), 0.0);
-  std::vector<double> F;
-  for (int a = 0; a < grid_.dim(); ++a) {
-    const PetscInt nf = grid_.owned(a) + 1;
-    const std::ptrdiff_t ls = grid_.lstride(a), os = grid_.ostride(a);
-    const double inv_h = 1.0 / grid_.h(a), h = grid_.h(a);
-    F.resize(nf);
-    const FaceCoef* coef = face_[a].data();
-    for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
-      const PetscScalar* p = loc + grid_.local_index(idx[0], idx[1], idx[2]);
-      PetscScalar* o = out + grid_.owned_index(idx[0], idx[1], idx[2]);
-      const FaceCoef* c = coef + line * nf;
-      for (PetscInt f = 0; f < nf; ++f) F[f] = flux(p + f * ls, ls, c[f], h);
-      for (PetscInt f = 0; f + 1 < nf; ++f) o[f * os] += (F[f] - F[f + 1]) * inv_h;
-    });
+void FokkerPlanckOperator::face_fluxes(const PetscScalar*, int a, bool with_cross,
+                                       const Flux& flux, std::size_t line, const PetscScalar* p,
+                                       double* F) const {
+  const PetscInt nf = grid_.owned(a) + 1;
+  const std::ptrdiff_t ls = grid_.lstride(a);
+  const double h = grid_.h(a);
+  const FaceCoef* c = face_[a].data() + line * nf;
+  for (PetscInt f = 0; f < nf; ++f) F[f] = flux(p + f * ls, ls, c[f], h);
+  if (!with_cross) return;
+  const auto* C = cross_[a].data() + line * nf;
+  int n = 0;
+  for (int j : {(a + 1) % 3, (a + 2) % 3}) {
+    if (j < grid_.dim()) {
+      const std::ptrdiff_t lj = grid_.lstride(j);
+      const double hj = grid_.h(j);
+      for (PetscInt f = 0; f < nf; ++f) {
+        const kernels::CrossWeights w = kernels::cross_weights(cross_stencil_, C[f][n], hj);
+        const PetscScalar* L = p + f * ls;
+        const PetscScalar* K = L - ls;
+        F[f] += w.K * K[0] + w.L * L[0] + w.Kp * K[lj] + w.Km * K[-lj] + w.Lp * L[lj] +
+                w.Lm * L[-lj];
+      }
+    }
+    ++n;
   }
 }
 
@@ -219,7 +300,23 @@ void FokkerPlanckOperator::apply_local(double t, Vec rho_local, Vec out, Part pa
   update_coefficients(t);
   VecArrayRead in(rho_local);
   VecArray o(out);
-  with_flux(scheme_, limiter_, part, [&](auto flux) { divergence(in.data(), o.data(), flux); });
+  const bool with_cross = cross_present_ && part != Part::explicit_part;
+  std::fill(o.data(), o.data() + grid_.owned_cells(), 0.0);
+  std::vector<double> F;
+  with_flux(scheme_, limiter_, part, [&](auto flux) {
+    for (int a = 0; a < grid_.dim(); ++a) {
+      const PetscInt nf = grid_.owned(a) + 1;
+      const std::ptrdiff_t os = grid_.ostride(a);
+      const double inv_h = 1.0 / grid_.h(a);
+      F.resize(nf);
+      for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+        const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
+        PetscScalar* out_line = o.data() + grid_.owned_index(idx[0], idx[1], idx[2]);
+        face_fluxes(in.data(), a, with_cross, flux, line, p, F.data());
+        for (PetscInt f = 0; f + 1 < nf; ++f) out_line[f * os] += (F[f] - F[f + 1]) * inv_h;
+      });
+    }
+  });
 }
 
 void FokkerPlanckOperator::apply(double t, Vec rho, Vec out, Part part) {
@@ -228,48 +325,111 @@ void FokkerPlanckOperator::apply(double t, Vec rho, Vec out, Part part) {
   apply_local(t, loc, out, part);
 }
 
+// A column index outside the grid is a ghost: periodic ghosts stay in ghost coordinates (-1, M:
+// the DMDA maps them to the owner, which in parallel need not be a local cell), reflecting
+// ghosts are mirror images of interior cells (fill_boundary_ghosts), absorbing ghosts are zero
+// (dropped).
+bool FokkerPlanckOperator::map_to_cell(std::array<PetscInt, 3>& c) const {
+  for (int d = 0; d < grid_.dim(); ++d) {
+    const PetscInt M = grid_.cells(d);
+    if (c[d] >= 0 && c[d] < M) continue;
+    switch (grid_.bc(d)) {
+      case Boundary::periodic: break;
+      case Boundary::reflecting: c[d] = c[d] < 0 ? std::min(-c[d] - 1, M - 1) : std::max<PetscInt>(2 * M - 1 - c[d], 0); break;
+      case Boundary::absorbing: return false;
+    }
+  }
+  return true;
+}
+
+void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mode,
+                               std::vector<Entry>& out) const {
+  out.clear();
+  auto add = [&](std::array<PetscInt, 3> c, double v) {
+    if (v == 0.0 || !map_to_cell(c)) return;
+    for (auto& e : out)
+      if (e.cell == c) {
+        e.value += v;
+        return;
+      }
+    out.push_back({c, v});
+  };
+  out.push_back({P, 0.0});
+  const bool with_cross = cross_present_ && part != Part::explicit_part && mode != RowMode::rate_drift_only;
+  for (int a = 0; a < grid_.dim(); ++a) {
+    const int b = (a + 1) % 3, c = (a + 2) % 3;
+    const PetscInt nf = grid_.owned(a) + 1;
+    const std::size_t line = std::size_t(P[c] - grid_.start(c)) * grid_.owned(b) +
+                             std::size_t(P[b] - grid_.start(b));
+    const double inv_h = 1.0 / grid_.h(a), h = grid_.h(a);
+    for (int side = 0; side < 2; ++side) {  // 0: low face (P is L), 1: high face (P is K)
+      const std::size_t k = line * nf + std::size_t(P[a] - grid_.start(a) + side);
+      FaceCoef fc = face_[a][k];
+      LinearFlux lf;
+      if (mode == RowMode::jacobian) {
+        lf = linearized(scheme_, part, fc, h);
+      } else {
+        if (mode == RowMode::rate_drift_only) fc.D = 0;
+        if (scheme_ == Scheme::muscl) fc.u *= 2.0;  // limiter worst case: slopes up to 2x
+        lf = scheme_ == Scheme::sg ? kernels::scharfetter_gummel(fc, h) : kernels::upwind(fc, h);
+      }
+      // Face cells: L = the cell on the high side of the face, K = L - e_a.
+      std::array<PetscInt, 3> L = P;
+      L[a] += side;
+      std::array<PetscInt, 3> K = L;
+      K[a] -= 1;
+      const double sign = side == 0 ? 1.0 : -1.0;  // d rho_P/dt += sign * F / h
+      add(K, sign * lf.alpha * inv_h);
+      add(L, -sign * lf.beta * inv_h);
+      if (!with_cross) continue;
+      int n = 0;
+      for (int j : {b, c}) {
+        if (j < grid_.dim()) {
+          const kernels::CrossWeights w =
+              kernels::cross_weights(cross_stencil_, cross_[a][k][n], grid_.h(j));
+          auto shifted = [&](std::array<PetscInt, 3> x, int dj) {
+            x[j] += dj;
+            return x;
+          };
+          add(K, sign * w.K * inv_h);
+          add(L, sign * w.L * inv_h);
+          add(shifted(K, 1), sign * w.Kp * inv_h);
+          add(shifted(K, -1), sign * w.Km * inv_h);
+          add(shifted(L, 1), sign * w.Lp * inv_h);
+          add(shifted(L, -1), sign * w.Lm * inv_h);
+        }
+        ++n;
+      }
+    }
+  }
+}
+
+template <class Fn>
+static void for_each_owned(const Grid& g, Fn&& fn) {
+  for (PetscInt k = g.start(2); k < g.start(2) + g.owned(2); ++k)
+    for (PetscInt j = g.start(1); j < g.start(1) + g.owned(1); ++j)
+      for (PetscInt i = g.start(0); i < g.start(0) + g.owned(0); ++i) fn(std::array<PetscInt, 3>{i, j, k});
+}
+
 void FokkerPlanckOperator::assemble_jacobian(double t, Mat J, Part part) {
   if (part == Part::explicit_part) throw Error("internal: no Jacobian for the explicit part");
   update_coefficients(t);
   FP_CHECK(MatZeroEntries(J));
-  const int dim = grid_.dim();
-  for (PetscInt k = grid_.start(2); k < grid_.start(2) + grid_.owned(2); ++k)
-    for (PetscInt j = grid_.start(1); j < grid_.start(1) + grid_.owned(1); ++j)
-      for (PetscInt i = grid_.start(0); i < grid_.start(0) + grid_.owned(0); ++i) {
-        const std::array<PetscInt, 3> idx{i, j, k};
-        MatStencil row{k, j, i, 0}, cols[7];
-        PetscScalar vals[7];
-        int n = 1;
-        cols[0] = row;
-        vals[0] = 0;
-        for (int a = 0; a < dim; ++a) {
-          const int b = (a + 1) % 3, c = (a + 2) % 3;
-          const PetscInt nf = grid_.owned(a) + 1;
-          const std::size_t line = std::size_t(idx[c] - grid_.start(c)) * grid_.owned(b) +
-                                   std::size_t(idx[b] - grid_.start(b));
-          const PetscInt f = idx[a] - grid_.start(a);
-          const double inv_h = 1.0 / grid_.h(a);
-          const LinearFlux lo = linearized(scheme_, part, face_[a][line * nf + f], grid_.h(a));
-          const LinearFlux hi =
-              linearized(scheme_, part, face_[a][line * nf + f + 1], grid_.h(a));
-          // d rho/dt += (F_low - F_high)/h, F_low = lo.alpha rho_{-} - lo.beta rho,
-          // F_high = hi.alpha rho - hi.beta rho_{+}.
-          vals[0] -= (lo.beta + hi.alpha) * inv_h;
-          MatStencil m = row, p = row;
-          PetscInt* mi = a == 0 ? &m.i : a == 1 ? &m.j : &m.k;
-          PetscInt* pi = a == 0 ? &p.i : a == 1 ? &p.j : &p.k;
-          *mi -= 1;
-          *pi += 1;
-          cols[n] = m;
-          vals[n++] = lo.alpha * inv_h;
-          cols[n] = p;
-          vals[n++] = hi.beta * inv_h;
-        }
-        // Neighbours outside a non-periodic boundary are ghost points that the DMDA maps to
-        // negative indices; MatSetValuesStencil drops them (their density is 0 or mirrored
-        // with zero flux, so they carry no coefficient).
-        FP_CHECK(MatSetValuesStencil(J, 1, &row, n, cols, vals, ADD_VALUES));
-      }
+  std::vector<Entry> entries;
+  std::vector<MatStencil> cols;
+  std::vector<PetscScalar> vals;
+  for_each_owned(grid_, [&](std::array<PetscInt, 3> P) {
+    row(P, part, RowMode::jacobian, entries);
+    cols.clear();
+    vals.clear();
+    for (const auto& e : entries) {
+      cols.push_back(MatStencil{e.cell[2], e.cell[1], e.cell[0], 0});
+      vals.push_back(e.value);
+    }
+    const MatStencil r{P[2], P[1], P[0], 0};
+    FP_CHECK(MatSetValuesStencil(J, 1, &r, PetscInt(cols.size()), cols.data(), vals.data(),
+                                 ADD_VALUES));
+  });
   FP_CHECK(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
   FP_CHECK(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
 }
@@ -278,6 +438,7 @@ double FokkerPlanckOperator::local_outflow(double t, Vec rho_local) {
   update_coefficients(t);
   VecArrayRead in(rho_local);
   double out = 0;
+  std::vector<double> F;
   with_flux(scheme_, limiter_, Part::full, [&](auto flux) {
     for (int a = 0; a < grid_.dim(); ++a) {
       if (grid_.bc(a) != Boundary::absorbing) continue;
@@ -285,13 +446,13 @@ double FokkerPlanckOperator::local_outflow(double t, Vec rho_local) {
       const bool high = grid_.start(a) + grid_.owned(a) == grid_.cells(a);
       if (!low && !high) continue;
       const PetscInt nf = grid_.owned(a) + 1;
-      const std::ptrdiff_t ls = grid_.lstride(a);
-      const double h = grid_.h(a), area = grid_.cell_volume() / h;
+      const double area = grid_.cell_volume() / grid_.h(a);
+      F.resize(nf);
       for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
         const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
-        const FaceCoef* c = face_[a].data() + line * nf;
-        if (low) out -= flux(p, ls, c[0], h) * area;
-        if (high) out += flux(p + (nf - 1) * ls, ls, c[nf - 1], h) * area;
+        face_fluxes(in.data(), a, cross_present_, flux, line, p, F.data());
+        if (low) out -= F[0] * area;
+        if (high) out += F[nf - 1] * area;
       });
     }
   });
@@ -301,26 +462,45 @@ double FokkerPlanckOperator::local_outflow(double t, Vec rho_local) {
 double FokkerPlanckOperator::max_rate(double t, bool drift_only) {
   update_coefficients(t);
   double local = 0;
-  std::vector<double> rate(grid_.owned_cells());
-  for (int a = 0; a < grid_.dim(); ++a) {
-    const PetscInt nf = grid_.owned(a) + 1;
-    const std::ptrdiff_t os = grid_.ostride(a);
-    const double h = grid_.h(a);
-    for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
-      double* r = rate.data() + grid_.owned_index(idx[0], idx[1], idx[2]);
-      const FaceCoef* c = face_[a].data() + line * nf;
-      for (PetscInt f = 0; f + 1 < nf; ++f) {
-        FaceCoef lo = c[f], hi = c[f + 1];
-        if (drift_only) lo.D = hi.D = 0;
-        r[f * os] += (rate_coefficients(scheme_, lo, h).beta +
-                      rate_coefficients(scheme_, hi, h).alpha) / h;
-      }
-    });
-  }
-  for (double r : rate) local = std::max(local, r);
+  std::vector<Entry> entries;
+  for_each_owned(grid_, [&](std::array<PetscInt, 3> P) {
+    row(P, Part::full, drift_only ? RowMode::rate_drift_only : RowMode::rate, entries);
+    local = std::max(local, -entries[0].value);
+  });
   double global = 0;
   MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_MAX, grid_.comm());
   return global;
+}
+
+Monotonicity FokkerPlanckOperator::monotonicity(double t) {
+  update_coefficients(t);
+  double worst = 0;
+  std::array<PetscInt, 3> at{0, 0, 0};
+  std::vector<Entry> entries;
+  for_each_owned(grid_, [&](std::array<PetscInt, 3> P) {
+    row(P, Part::full, RowMode::jacobian, entries);
+    const double diag = std::fabs(entries[0].value);
+    for (size_t e = 1; e < entries.size(); ++e) {
+      const double r = diag > 0 ? entries[e].value / diag : entries[e].value;
+      if (r < worst) worst = r, at = P;
+    }
+  });
+  struct {
+    double v;
+    int rank;
+  } mine{worst, comm_rank(grid_.comm())}, glob;
+  MPI_Allreduce(&mine, &glob, 1, MPI_DOUBLE_INT, MPI_MINLOC, grid_.comm());
+  Monotonicity m;
+  m.worst = glob.v;
+  m.monotone = glob.v >= -1e-12;
+  double x[3] = {0, 0, 0};
+  for (int d = 0; d < grid_.dim(); ++d) x[d] = grid_.centre(d, at[d]);
+  char buf[256] = {0};
+  if (comm_rank(grid_.comm()) == glob.rank)
+    std::snprintf(buf, sizeof(buf), "%s", point_string(x, grid_.dim()).c_str());
+  MPI_Bcast(buf, sizeof(buf), MPI_CHAR, glob.rank, grid_.comm());
+  m.where = buf;
+  return m;
 }
 
 void FokkerPlanckOperator::current(double t, Vec rho_local, std::vector<double>& J3) {
@@ -331,14 +511,12 @@ void FokkerPlanckOperator::current(double t, Vec rho_local, std::vector<double>&
   with_flux(scheme_, limiter_, Part::full, [&](auto flux) {
     for (int a = 0; a < grid_.dim(); ++a) {
       const PetscInt nf = grid_.owned(a) + 1;
-      const std::ptrdiff_t ls = grid_.lstride(a), os = grid_.ostride(a);
-      const double h = grid_.h(a);
+      const std::ptrdiff_t os = grid_.ostride(a);
       F.resize(nf);
       for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
         const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
         const std::ptrdiff_t o = grid_.owned_index(idx[0], idx[1], idx[2]);
-        const FaceCoef* c = face_[a].data() + line * nf;
-        for (PetscInt f = 0; f < nf; ++f) F[f] = flux(p + f * ls, ls, c[f], h);
+        face_fluxes(in.data(), a, cross_present_, flux, line, p, F.data());
         for (PetscInt f = 0; f + 1 < nf; ++f) J3[3 * (o + f * os) + a] = 0.5 * (F[f] + F[f + 1]);
       });
     }
@@ -349,15 +527,13 @@ void FokkerPlanckOperator::drift_at_cells(double t, std::vector<double>& b3) con
   b3.assign(3 * std::size_t(grid_.owned_cells()), 0.0);
   const int dim = grid_.dim();
   std::size_t n = 0;
-  for (PetscInt k = grid_.start(2); k < grid_.start(2) + grid_.owned(2); ++k)
-    for (PetscInt j = grid_.start(1); j < grid_.start(1) + grid_.owned(1); ++j)
-      for (PetscInt i = grid_.start(0); i < grid_.start(0) + grid_.owned(0); ++i, ++n) {
-        const PetscInt idx[3] = {i, j, k};
-        double x[3] = {0, 0, 0}, b[3] = {0, 0, 0};
-        for (int d = 0; d < dim; ++d) x[d] = grid_.centre(d, idx[d]);
-        coef_.drift(x, t, b);
-        for (int d = 0; d < dim; ++d) b3[3 * n + d] = b[d];
-      }
+  for_each_owned(grid_, [&](std::array<PetscInt, 3> P) {
+    double x[3] = {0, 0, 0}, b[3] = {0, 0, 0};
+    for (int d = 0; d < dim; ++d) x[d] = grid_.centre(d, P[d]);
+    coef_.drift(x, t, b);
+    for (int d = 0; d < dim; ++d) b3[3 * n + d] = b[d];
+    ++n;
+  });
 }
 
 }  // namespace fpflow

@@ -1,22 +1,24 @@
 // operators/fp_operator.hpp — the Fokker-Planck operator in flux form on a Grid.
 //
-// Equation: d_t rho + div J = 0,  J_i = b_i rho - 1/2 d_i(a_ii rho)   (diagonal a, Ito form)
-//         = (b_i - 1/2 d_i a_ii) rho - 1/2 a_ii d_i rho.
-// Each face carries FaceCoef{u = b_i - 1/2 d_i a_ii, D = a_ii / 2} sampled from Coefficients
-// (d_i a_ii by the central difference of a_ii at the two adjacent cell centres), and a flux
-// from the chosen scheme (flux_kernels.hpp). Every face flux is computed once per line of
-// cells and applied with opposite signs to its two cells, so sum(rho)*|c| is conserved to
-// round-off; a face shared by two ranks is computed by both from identical ghost data and
-// applied by each to its own cell only, so this holds on any rank count.
+// Equation (Ito): d_t rho + div J = 0,  J_i = b_i rho - 1/2 sum_j d_j(a_ij rho)
+//                 = (b_i - 1/2 sum_j d_j a_ij) rho - 1/2 a_ii d_i rho - 1/2 sum_{j!=i} a_ij d_j rho.
+// Each face normal to axis i carries FaceCoef{u = b_i - 1/2 sum_j d_j a_ij, D = a_ii / 2},
+// sampled from Coefficients (d_j a_ij by central differences of a across the face), and the
+// cross coefficients C_j = a_ij / 2 for the transverse axes. The flux is the chosen scheme
+// (flux_kernels.hpp) on (u, D) plus the cross-diffusion flux on a box stencil. Every face flux
+// is computed once per line of cells and applied with opposite signs to its two cells, so
+// sum(rho)*|c| is conserved to round-off; a face shared by two ranks is computed by both from
+// identical ghost data and applied by each to its own cell only, so this holds on any rank count.
 //
 // Boundary faces: reflecting -> zero coefficients (flux exactly 0); periodic -> DMDA ghosts
 // and wrapped coefficient samples (face M is the same face as face 0, bit for bit);
 // absorbing -> ghost density 0, the flux through the face is the outflow.
 //
-// Parts (for IMEX splitting): full = the scheme; diffusion = central diffusion alone;
-// explicit_part = full - diffusion. full = explicit_part + diffusion exactly, for every scheme.
-// Limitations: diagonal diffusion only; MUSCL's Jacobian is that of first-order upwind (exact
-// for the other schemes, which are linear in rho).
+// Parts (for IMEX splitting): full = the scheme + cross; diffusion = central diffusion + cross;
+// explicit_part = full - diffusion. full = explicit_part + diffusion for every scheme.
+// MUSCL's Jacobian is that of first-order upwind (exact for the other, linear, schemes).
+// Positivity: forward Euler keeps rho >= 0 for dt <= 1/max_rate when every off-diagonal of the
+// operator matrix is >= 0; monotonicity() says whether that holds (cross terms may break it).
 #pragma once
 
 #include "mesh/grid.hpp"
@@ -36,16 +38,27 @@ Scheme parse_scheme(const std::string& name);
 std::string to_string(Scheme s);
 kernels::Limiter parse_limiter(const std::string& name);
 std::string to_string(kernels::Limiter l);
+kernels::CrossStencil parse_cross(const std::string& name);
+std::string to_string(kernels::CrossStencil c);
 bool is_linear(Scheme s);
+
+// Where the operator matrix has its most negative off-diagonal (relative to the diagonal).
+struct Monotonicity {
+  bool monotone = true;
+  double worst = 0;   // most negative off-diagonal / |diagonal| (0 if none negative)
+  std::string where;  // cell centre of that row
+};
 
 class FokkerPlanckOperator {
  public:
   FokkerPlanckOperator(const Grid& grid, const Coefficients& coef, Scheme scheme,
-                       kernels::Limiter limiter);
+                       kernels::Limiter limiter,
+                       kernels::CrossStencil cross = kernels::CrossStencil::monotone);
 
   static PetscInt stencil_width(Scheme s) { return s == Scheme::muscl ? 2 : 1; }
   Scheme scheme() const { return scheme_; }
   bool time_independent() const { return !coef_.time_dependent(); }
+  bool has_cross() const { return cross_present_; }
   const Grid& grid() const { return grid_; }
 
   // out = -div F_part(rho) at time t. `rho_local` is ghosted with boundary ghosts filled.
@@ -59,10 +72,12 @@ class FokkerPlanckOperator {
   // Rate (per unit time) at which mass leaves through absorbing faces owned by THIS rank.
   double local_outflow(double t, Vec rho_local);
 
-  // Largest total outgoing-flux coefficient of any cell (global): forward Euler keeps rho >= 0
-  // for dt <= 1 / max_rate (MUSCL: drift counted twice, the limiter's worst case).
-  // drift_only: the same bound for the explicit half of an IMEX split (D taken as 0).
+  // max over cells of -diag(operator matrix): forward Euler keeps rho >= 0 for
+  // dt <= 1 / max_rate when the matrix is monotone (MUSCL: drift counted twice, the limiter's
+  // worst case). drift_only: the bound for the explicit half of an IMEX split.
   double max_rate(double t, bool drift_only = false);
+  // Sign structure of the operator matrix at time t (collective).
+  Monotonicity monotonicity(double t);
 
   // Cell-centred current (mean of a cell's two face fluxes per axis, the same fluxes as the
   // update) and drift b at cell centres; owned cells, 3 components each (unused axes 0).
@@ -70,17 +85,29 @@ class FokkerPlanckOperator {
   void drift_at_cells(double t, std::vector<double>& b3) const;
 
  private:
+  struct Entry {
+    std::array<PetscInt, 3> cell;
+    double value;
+  };
+  enum class RowMode { jacobian, rate, rate_drift_only };
   void update_coefficients(double t);
   template <class Flux>
-  void divergence(const PetscScalar* loc, PetscScalar* out, const Flux& flux) const;
+  void face_fluxes(const PetscScalar* loc, int a, bool with_cross, const Flux& flux,
+                   std::size_t line, const PetscScalar* p, double* F) const;
   template <class Visit>
   void for_each_line(int a, Visit&& visit) const;
+  // Entries of one row of the operator matrix (duplicates merged, ghosts mapped to cells).
+  void row(std::array<PetscInt, 3> cell, Part part, RowMode mode, std::vector<Entry>& out) const;
+  bool map_to_cell(std::array<PetscInt, 3>& c) const;
 
   const Grid& grid_;
   const Coefficients& coef_;
   Scheme scheme_;
   kernels::Limiter limiter_;
-  std::array<std::vector<kernels::FaceCoef>, 3> face_;  // per axis, owned faces, line-major
+  kernels::CrossStencil cross_stencil_;
+  bool cross_present_;
+  std::array<std::vector<kernels::FaceCoef>, 3> face_;       // per axis, owned faces, line-major
+  std::array<std::vector<std::array<double, 2>>, 3> cross_;  // C for axes (a+1)%3, (a+2)%3
   double coef_time_ = 0;
   bool coef_ready_ = false;
 };

@@ -2,6 +2,9 @@
 //
 //   -custom_drift_x/_y/_z      b_d(x, y, z, t)            (default 0)
 //   -custom_diffusion_x/_y/_z  a_dd(x, y, z, t) = (G G^T)_dd >= 0 (default 1)
+//   -custom_diffusion_xy/_xz/_yz  off-diagonal a_ij (default 0); the matrix must be PSD
+//   -custom_noise_xx ... _zz   alternatively the noise matrix G (all d x d entries, default 0
+//                              off the diagonal and 1 on it); then a = G G^T
 //   -custom_initial            initial density, any non-negative expression; normalised to
 //                              unit mass on the grid unless -custom_normalize false
 //   -custom_exact              optional exact density rho(x, y, z, t): enables error norms
@@ -44,11 +47,43 @@ class Custom : public Problem {
     const char* ax[3] = {"x", "y", "z"};
     for (int d = 0; d < dim; ++d) {
       const std::string dn = std::string("-drift_") + ax[d];
-      const std::string an = std::string("-diffusion_") + ax[d];
       drift_src_[d] = opt.string(dn.c_str(), "Drift component expression", "0");
-      diff_src_[d] = opt.string(an.c_str(), "Diffusion a_dd = (G G^T)_dd expression", "1");
       setup(drift_[d], "-custom_drift_" + std::string(ax[d]), drift_src_[d]);
-      setup(diff_[d], "-custom_diffusion_" + std::string(ax[d]), diff_src_[d]);
+    }
+    // Either the diffusion matrix a (diagonal + upper triangle) or the noise matrix G.
+    bool any_noise = false;
+    for (int i = 0; i < dim; ++i)
+      for (int j = 0; j < dim; ++j) {
+        bool set = false;
+        const std::string gn = std::string("-noise_") + ax[i] + ax[j];
+        noise_src_[i][j] = opt.string(gn.c_str(), "Noise matrix entry G_ij (then a = G G^T)",
+                                      i == j ? "1" : "0", &set);
+        any_noise = any_noise || set;
+      }
+    use_noise_ = any_noise;
+    for (int i = 0; i < dim; ++i)
+      for (int j = i; j < dim; ++j) {
+        bool set = false;
+        const std::string an = std::string("-diffusion_") + ax[i] + (i == j ? "" : ax[j]);
+        diff_src_[i][j] = opt.string(an.c_str(),
+                                     i == j ? "Diffusion a_ii = (G G^T)_ii expression"
+                                            : "Off-diagonal diffusion a_ij expression",
+                                     i == j ? "1" : "0", &set);
+        if (set && use_noise_)
+          throw Error("give either -custom_diffusion_* or -custom_noise_*, not both");
+        if (i != j && diff_src_[i][j] != "0") diagonal_ = false;
+      }
+    if (use_noise_) {
+      for (int i = 0; i < dim; ++i)
+        for (int j = 0; j < dim; ++j) {
+          setup(noise_[i][j], std::string("-custom_noise_") + ax[i] + ax[j], noise_src_[i][j]);
+          if (i != j && noise_src_[i][j] != "0") diagonal_ = false;
+        }
+    } else {
+      for (int i = 0; i < dim; ++i)
+        for (int j = i; j < dim; ++j)
+          setup(diff_[i][j], std::string("-custom_diffusion_") + ax[i] + (i == j ? "" : ax[j]),
+                diff_src_[i][j]);
     }
     initial_src_ = opt.string("-initial", "Initial density expression (normalised to unit mass)",
                               "exp(-2*(x^2+y^2+z^2))");
@@ -66,7 +101,11 @@ class Custom : public Problem {
     for (int d = 0; d < 3; ++d) box_.lo[d] = lo[d], box_.hi[d] = hi[d];
     t_final_ = opt.real("-t_final", "Default final time", 1.0);
     time_dep_ = false;
-    for (int d = 0; d < dim; ++d) time_dep_ = time_dep_ || uses_t(drift_[d]) || uses_t(diff_[d]);
+    for (int i = 0; i < dim; ++i) {
+      time_dep_ = time_dep_ || uses_t(drift_[i]);
+      for (int j = 0; j < dim; ++j)
+        time_dep_ = time_dep_ || (use_noise_ ? uses_t(noise_[i][j]) : j >= i && uses_t(diff_[i][j]));
+    }
   }
 
   Box default_box() const override { return box_; }
@@ -78,8 +117,20 @@ class Custom : public Problem {
   }
   void diffusion(const double* x, double t, double* a) const override {
     set(x, t);
-    for (int d = 0; d < dim_; ++d) a[d] = diff_[d].Eval();
+    for (int i = 0; i < 9; ++i) a[i] = 0;
+    if (use_noise_) {
+      double G[3][3] = {};
+      for (int i = 0; i < dim_; ++i)
+        for (int j = 0; j < dim_; ++j) G[i][j] = noise_[i][j].Eval();
+      for (int i = 0; i < dim_; ++i)
+        for (int j = 0; j < dim_; ++j)
+          for (int k = 0; k < dim_; ++k) a[3 * i + j] += G[i][k] * G[j][k];
+      return;
+    }
+    for (int i = 0; i < dim_; ++i)
+      for (int j = i; j < dim_; ++j) a[3 * i + j] = a[3 * j + i] = diff_[i][j].Eval();
   }
+  bool diagonal_diffusion() const override { return diagonal_; }
   bool time_dependent() const override { return time_dep_; }
 
   double initial_density(const double* x) const override {
@@ -97,10 +148,12 @@ class Custom : public Problem {
   nlohmann::json parameters() const override {
     nlohmann::json j;
     const char* ax[3] = {"x", "y", "z"};
-    for (int d = 0; d < dim_; ++d) {
-      j[std::string("drift_") + ax[d]] = drift_src_[d];
-      j[std::string("diffusion_") + ax[d]] = diff_src_[d];
-    }
+    for (int d = 0; d < dim_; ++d) j[std::string("drift_") + ax[d]] = drift_src_[d];
+    for (int a = 0; a < dim_; ++a)
+      for (int b = 0; b < dim_; ++b) {
+        if (use_noise_) j[std::string("noise_") + ax[a] + ax[b]] = noise_src_[a][b];
+        else if (b >= a) j[std::string("diffusion_") + ax[a] + (a == b ? "" : ax[b])] = diff_src_[a][b];
+      }
     j["initial"] = initial_src_;
     if (has_exact_) j["exact"] = exact_src_;
     for (const auto& [n, v] : params_) j["params"][n] = v;
@@ -132,8 +185,9 @@ class Custom : public Problem {
 
   // muParser evaluates through pointers to these; Eval is logically const.
   mutable std::array<double, 4> var_{};
-  mutable mu::Parser drift_[3], diff_[3], initial_, exact_;
-  std::string drift_src_[3], diff_src_[3], initial_src_, exact_src_;
+  mutable mu::Parser drift_[3], diff_[3][3], noise_[3][3], initial_, exact_;
+  std::string drift_src_[3], diff_src_[3][3], noise_src_[3][3], initial_src_, exact_src_;
+  bool use_noise_ = false, diagonal_ = true;
   std::vector<std::pair<std::string, double>> params_;
   bool has_exact_ = false, normalize_ = true, time_dep_ = false;
   Box box_;

@@ -40,7 +40,8 @@ class Heat : public Problem {
     for (int d = 0; d < dim_; ++d) b[d] = 0;
   }
   void diffusion(const double*, double, double* a) const override {
-    for (int d = 0; d < dim_; ++d) a[d] = 2 * beta_;
+    for (int i = 0; i < 9; ++i) a[i] = 0;
+    for (int d = 0; d < dim_; ++d) a[4 * d] = 2 * beta_;
   }
   bool time_dependent() const override { return false; }
 

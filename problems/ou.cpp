@@ -56,7 +56,8 @@ class OU : public Problem {
     for (int d = 0; d < dim_; ++d) b[d] = -theta_[d] * x[d];
   }
   void diffusion(const double*, double, double* a) const override {
-    for (int d = 0; d < dim_; ++d) a[d] = sigma_[d] * sigma_[d];
+    for (int i = 0; i < 9; ++i) a[i] = 0;
+    for (int d = 0; d < dim_; ++d) a[4 * d] = sigma_[d] * sigma_[d];
   }
   bool time_dependent() const override { return false; }
 
