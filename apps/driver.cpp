@@ -3,6 +3,7 @@
 
 #include "core/options.hpp"
 #include "io/output.hpp"
+#include "solvers/steady_state.hpp"
 #include "verification/norms.hpp"
 
 #include <algorithm>
@@ -69,6 +70,9 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     StepperOptions so;
     so.cfl = opt.real("-fp_cfl", "Default step as a fraction of the positivity bound", 0.9);
     if (!(so.cfl > 0)) throw Error("-fp_cfl must be positive");
+    steady_ = opt.flag("-steady", "Compute the stationary law directly (no time stepping)", false);
+    so.until_stationary = opt.real("-until_stationary",
+                                   "Time mode: stop once ||L rho||_1 <= TOL max_rate ||rho||_1", 0);
     so.progress_seconds = opt.real("-progress_seconds",
                                    "Seconds between progress lines (0: every step, <0: none)", 2.0);
     output_ = opt.string("-output", "Output directory (summary.json, options.txt, VTK series)",
@@ -116,7 +120,16 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
       mass0_ = mass(*grid_, rho_);
     }
 
+    if (steady_) {
+      for (int d = 0; d < dim; ++d)
+        if (grid_->bc(d) == Boundary::absorbing)
+          throw Error("-steady: with absorbing walls all mass leaves; there is no stationary law");
+      steady_solver_ = std::make_unique<SteadyState>(*op_);
+      if (vtk && !help_only) writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_);
+      return;
+    }
     so.t_final = t_final_;
+    so.enforce_positivity = monotone_.monotone;
     // TS reads -ts_max_time itself; take its value back so everything agrees on t_final.
     stepper_ = std::make_unique<TimeStepper>(*op_, so);
     PetscReal tmax;
@@ -161,8 +174,12 @@ std::string Simulation::resolved_options() const {
   for (int d = 0; d < dim; ++d) s << (d ? "," : "") << to_string(grid_->bc(d));
   s << "\n-fp_scheme " << to_string(scheme_) << "\n-fp_limiter " << to_string(limiter_) << "\n";
   s << "-fp_cross " << to_string(cross_) << "\n";
-  s << "-ts_type " << stepper_->type() << "\n-ts_dt " << stepper_->dt_initial() << "\n";
-  s << "-ts_max_time " << t_final_ << "\n";
+  if (stepper_) {
+    s << "-ts_type " << stepper_->type() << "\n-ts_dt " << stepper_->dt_initial() << "\n";
+    s << "-ts_max_time " << t_final_ << "\n";
+  } else {
+    s << "-steady\n";
+  }
   // Everything else the user gave (problem parameters, solver options), verbatim.
   char* all = nullptr;
   FP_CHECK(PetscOptionsGetAll(nullptr, &all));
@@ -171,7 +188,8 @@ std::string Simulation::resolved_options() const {
   std::string tok, line;
   const std::vector<std::string> resolved = {"-problem", "-dim", "-da_grid_x", "-da_grid_y",
       "-da_grid_z", "-box_lo", "-box_hi", "-bc", "-fp_scheme", "-fp_limiter", "-fp_cross", "-ts_type",
-      "-ts_dt", "-ts_max_time", "-help", "-options_file"};
+      "-ts_dt", "-ts_max_time", "-help", "-options_file", "-da_refine", "-da_refine_x",
+      "-da_refine_y", "-da_refine_z"};
   bool skip = false;
   s << "# given\n";
   auto flush = [&] {
@@ -194,13 +212,19 @@ std::string Simulation::resolved_options() const {
 
 nlohmann::json Simulation::run() {
   const double wall0 = MPI_Wtime();
-  stepper_->solve(rho_);
+  SteadyResult steady;
+  if (steady_) {
+    steady = steady_solver_->solve(rho_);
+    if (writer_) write_frame(0.0, rho_);
+  } else {
+    stepper_->solve(rho_);
+  }
   const double wall = MPI_Wtime() - wall0;
-  const double t = stepper_->time();
-  if (writer_ && last_frame_step_ != stepper_->steps()) write_frame(t, rho_);
+  const double t = steady_ ? 0.0 : stepper_->time();
+  if (!steady_ && writer_ && last_frame_step_ != stepper_->steps()) write_frame(t, rho_);
 
   const double m1 = mass(*grid_, rho_);
-  const double absorbed = stepper_->absorbed_mass(mass0_, m1);
+  const double absorbed = steady_ ? 0.0 : stepper_->absorbed_mass(mass0_, m1);
   nlohmann::json j;
   const int dim = grid_->dim();
   j["status"] = "ok";
@@ -221,22 +245,40 @@ nlohmann::json Simulation::run() {
   if (op_->has_cross()) j["cross_stencil"] = to_string(cross_);
   j["monotone"] = monotone_.monotone;
   if (!monotone_.monotone) j["monotonicity_violation"] = {{"ratio", monotone_.worst}, {"at", monotone_.where}};
-  j["ts_type"] = stepper_->type();
-  j["time_stepping"] = stepper_->mode();
-  j["dt_initial"] = stepper_->dt_initial();
-  j["t_final"] = t;
-  j["steps"] = stepper_->steps();
+  if (steady_) {
+    j["time_stepping"] = "steady";
+    j["steady"] = steady.to_json();
+    j["t_final"] = nullptr;
+    j["steps"] = 0;
+  } else {
+    j["ts_type"] = stepper_->type();
+    j["time_stepping"] = stepper_->mode();
+    j["dt_initial"] = stepper_->dt_initial();
+    j["t_final"] = t;
+    j["steps"] = stepper_->steps();
+    if (stepper_->stationary_residual() >= 0)
+      j["stationary"] = {{"reached", stepper_->stationary_reached()},
+                         {"residual", stepper_->stationary_residual()}};
+  }
   j["mass_initial"] = mass0_;
   j["mass_final"] = m1;
   j["min_density"] = min_value(rho_);
   j["absorbed_mass"] = absorbed;
-  j["absorbed_mass_method"] = stepper_->absorbed_method();
+  j["absorbed_mass_method"] = steady_ ? "none" : stepper_->absorbed_method();
   // (mass_final + absorbed - mass_initial) / mass_initial: round-off when mass is accounted.
   j["mass_balance_error"] = (m1 + absorbed - mass0_) / mass0_;
   j["wall_seconds"] = wall;
   j["cell_updates_per_second"] =
-      wall > 0 ? grid_->global_cells() * double(stepper_->steps()) / wall : 0.0;
-  if (problem_->has_exact()) {
+      wall > 0 && !steady_ ? grid_->global_cells() * double(stepper_->steps()) / wall : 0.0;
+  // Steady runs (and time runs that reached stationarity) are measured against the stationary
+  // law; time runs otherwise against the transient exact solution.
+  const bool vs_stationary = steady_ || (!steady_ && stepper_->stationary_reached());
+  if (vs_stationary && problem_->has_stationary()) {
+    const ErrorNorms e = error_norms(*grid_, rho_, [&](const double* lo, const double* hi) {
+      return mass0_ * problem_->stationary_cell_average(lo, hi);
+    });
+    j["error"] = {{"L1", e.L1}, {"L2", e.L2}, {"Linf", e.Linf}, {"against", "stationary law"}};
+  } else if (!steady_ && problem_->has_exact()) {
     const ErrorNorms e = error_norms(*grid_, rho_, [&](const double* lo, const double* hi) {
       return problem_->exact_cell_average(lo, hi, t);
     });

@@ -5,6 +5,7 @@
 #include "io/vtk_writer.hpp"
 #include "operators/fp_operator.hpp"
 #include "problems/problem.hpp"
+#include "solvers/steady_state.hpp"
 #include "solvers/time_stepper.hpp"
 
 #include <nlohmann/json.hpp>
@@ -36,6 +37,7 @@ class Simulation {
   std::unique_ptr<Grid> grid_;
   std::unique_ptr<FokkerPlanckOperator> op_;
   std::unique_ptr<TimeStepper> stepper_;
+  std::unique_ptr<SteadyState> steady_solver_;
   std::unique_ptr<VtkSeriesWriter> writer_;
   VecH rho_;
   std::string problem_name_, output_;
@@ -45,7 +47,7 @@ class Simulation {
   Monotonicity monotone_;
   double t_final_ = 1, mass0_ = 0;
   PetscInt output_every_ = 0, last_frame_step_ = -1;
-  bool write_summary_ = true;
+  bool write_summary_ = true, steady_ = false;
 };
 
 // Prints the options of every registered problem (for -help), without running anything.

@@ -58,10 +58,16 @@ int main(int argc, char** argv) {
                        unused.c_str());
       }
       if (root) {
-        std::printf("fpflow: %s %dD, %s cells, t = %g in %lld steps, mass %.15g -> %.15g",
-                    summary["problem"].get<std::string>().c_str(), summary["dim"].get<int>(),
-                    summary["cells"].dump().c_str(), summary["t_final"].get<double>(),
-                    summary["steps"].get<long long>(), summary["mass_initial"].get<double>(),
+        std::printf("fpflow: %s %dD, %s cells, ", summary["problem"].get<std::string>().c_str(),
+                    summary["dim"].get<int>(), summary["cells"].dump().c_str());
+        if (summary.contains("steady"))
+          std::printf("stationary law in %d iterations (residual %.2e)",
+                      summary["steady"]["iterations"].get<int>(),
+                      summary["steady"]["residual"].get<double>());
+        else
+          std::printf("t = %g in %lld steps", summary["t_final"].get<double>(),
+                      summary["steps"].get<long long>());
+        std::printf(", mass %.15g -> %.15g", summary["mass_initial"].get<double>(),
                     summary["mass_final"].get<double>());
         if (summary.contains("error"))
           std::printf(", L1 error %.3e", summary["error"]["L1"].get<double>());

@@ -41,7 +41,10 @@ Session::Session(int* argc, char*** argv, const char* help) {
   if (!trace) install_error_handler();
 }
 
-Session::~Session() { PetscFinalize(); }
+Session::~Session() {
+  PetscPopErrorHandler();
+  PetscFinalize();
+}
 
 int comm_rank(MPI_Comm comm) {
   int r = 0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 namespace fpflow {
 
@@ -76,7 +77,13 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
   FP_CHECK(DMDASetInterpolationType(dm_, DMDA_Q0));
   FP_CHECK(DMCoarsenHookAdd(dm_, keep_q0_on_coarsen, nullptr, nullptr));
   FP_CHECK(DMSetFromOptions(dm_));
-  FP_CHECK(DMSetUp(dm_));
+  if (PetscErrorCode ierr = DMSetUp(dm_)) {
+    // Typically too few cells for the ranks along an axis, detected on one rank only: the others
+    // are inside collectives already, so this rank reports and ends the job.
+    std::fprintf(stderr, "fpflow: error: cannot partition the grid over %d ranks: %s\n",
+                 comm_size(comm), last_petsc_error().c_str());
+    MPI_Abort(comm, int(ierr));
+  }
 
   DMDALocalInfo info;
   FP_CHECK(DMDAGetLocalInfo(dm_, &info));

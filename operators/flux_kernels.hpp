@@ -51,8 +51,9 @@ inline LinearFlux central_diffusion(FaceCoef c, double h) { return {c.D / h, c.D
 // Gibbs state); tends to central differencing as delta -> 0 and to upwind as |delta| -> inf,
 // which is also the limit used when D = 0.
 inline LinearFlux scharfetter_gummel(FaceCoef c, double h) {
-  if (c.D <= 0.0) return {std::max(c.u, 0.0), -std::min(c.u, 0.0)};
-  const double delta = c.u * h / c.D;
+  const double delta = c.D > 0.0 ? c.u * h / c.D : 0.0;
+  // D = 0, or so small that delta overflows: the upwind limit (B(-delta) ~ -delta, B(delta) ~ 0).
+  if (c.D <= 0.0 || !(std::fabs(delta) < 1e4)) return {std::max(c.u, 0.0), -std::min(c.u, 0.0)};
   const double d = c.D / h;
   // B(-delta) is evaluated directly: B(delta) + delta cancels catastrophically for delta << 0.
   return {d * bernoulli(-delta), d * bernoulli(delta)};

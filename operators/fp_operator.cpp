@@ -258,6 +258,14 @@ void FokkerPlanckOperator::update_coefficients(double t) {
           }
         }
         F[k] = FaceCoef{bv[a] - 0.5 * div_a, 0.5 * af[4 * a]};
+        if (boundary && bc == Boundary::absorbing) {
+          // rho = 0 ON the wall, half a cell from the centre: every scheme's flux with D -> 2D
+          // (SG: (2D/h) B(u h/2D), upwind/central: 2D/h) is the half-cell Dirichlet flux
+          // against the zero ghost, which keeps the wall second order. The transverse gradient
+          // of rho vanishes along the wall, so no cross flux there.
+          F[k].D *= 2.0;
+          if (cross_present_) cross_[a][k] = {0.0, 0.0};
+        }
       }
     });
   }

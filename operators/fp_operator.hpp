@@ -12,7 +12,8 @@
 //
 // Boundary faces: reflecting -> zero coefficients (flux exactly 0); periodic -> DMDA ghosts
 // and wrapped coefficient samples (face M is the same face as face 0, bit for bit);
-// absorbing -> ghost density 0, the flux through the face is the outflow.
+// absorbing -> density 0 on the wall (half-cell Dirichlet flux against a zero ghost); the flux
+// through the face is the outflow.
 //
 // Parts (for IMEX splitting): full = the scheme + cross; diffusion = central diffusion + cross;
 // explicit_part = full - diffusion. full = explicit_part + diffusion for every scheme.

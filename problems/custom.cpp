@@ -8,6 +8,7 @@
 //   -custom_initial            initial density, any non-negative expression; normalised to
 //                              unit mass on the grid unless -custom_normalize false
 //   -custom_exact              optional exact density rho(x, y, z, t): enables error norms
+//   -custom_stationary         optional exact stationary density (for -steady error norms)
 //   -custom_params             named constants, e.g. -custom_params theta=1,sigma=0.5
 //   -custom_box_lo/-custom_box_hi, -custom_t_final  defaults for the box and final time
 // All of these can live in an options file (-options_file my_problem.opts). Expressions are
@@ -93,6 +94,11 @@ class Custom : public Problem {
                             &exact_set);
     has_exact_ = exact_set && !exact_src_.empty();
     if (has_exact_) setup(exact_, "-custom_exact", exact_src_);
+    bool stat_set = false;
+    stationary_src_ = opt.string("-stationary", "Exact stationary density rho(x,y,z), if known", "",
+                                 &stat_set);
+    has_stationary_ = stat_set && !stationary_src_.empty();
+    if (has_stationary_) setup(stationary_, "-custom_stationary", stationary_src_);
     normalize_ = opt.flag("-normalize", "Rescale the initial data to unit mass", true);
     auto lo = per_axis(opt.reals("-box_lo", "Default box lower corner", {-5.0}, 3), dim,
                        "-custom_box_lo");
@@ -145,6 +151,13 @@ class Custom : public Problem {
       return exact_.Eval();
     });
   }
+  bool has_stationary() const override { return has_stationary_; }
+  double stationary_cell_average(const double* lo, const double* hi) const override {
+    return cell_average_gl3(dim_, lo, hi, [&](const double* x) {
+      set(x, 0.0);
+      return stationary_.Eval();
+    });
+  }
   nlohmann::json parameters() const override {
     nlohmann::json j;
     const char* ax[3] = {"x", "y", "z"};
@@ -156,6 +169,7 @@ class Custom : public Problem {
       }
     j["initial"] = initial_src_;
     if (has_exact_) j["exact"] = exact_src_;
+    if (has_stationary_) j["stationary"] = stationary_src_;
     for (const auto& [n, v] : params_) j["params"][n] = v;
     return j;
   }
@@ -185,7 +199,9 @@ class Custom : public Problem {
 
   // muParser evaluates through pointers to these; Eval is logically const.
   mutable std::array<double, 4> var_{};
-  mutable mu::Parser drift_[3], diff_[3][3], noise_[3][3], initial_, exact_;
+  mutable mu::Parser drift_[3], diff_[3][3], noise_[3][3], initial_, exact_, stationary_;
+  std::string stationary_src_;
+  bool has_stationary_ = false;
   std::string drift_src_[3], diff_src_[3][3], noise_src_[3][3], initial_src_, exact_src_;
   bool use_noise_ = false, diagonal_ = true;
   std::vector<std::pair<std::string, double>> params_;

@@ -75,6 +75,16 @@ class OU : public Problem {
     for (int d = 0; d < 3; ++d) m[d] = mean(d, t), s[d] = std::sqrt(var(d, t));
     return gaussian::cell_average(dim_, lo, hi, m, s);
   }
+  bool has_stationary() const override {
+    for (int d = 0; d < dim_; ++d)
+      if (!(theta_[d] > 0)) return false;
+    return true;
+  }
+  double stationary_cell_average(const double* lo, const double* hi) const override {
+    double m[3] = {0, 0, 0}, s[3];
+    for (int d = 0; d < 3; ++d) s[d] = sigma_[d] / std::sqrt(2 * std::max(theta_[d], 1e-300));
+    return gaussian::cell_average(dim_, lo, hi, m, s);
+  }
   nlohmann::json parameters() const override {
     auto cut = [this](const std::vector<double>& v) {
       return std::vector<double>(v.begin(), v.begin() + dim_);

@@ -34,6 +34,10 @@ double Problem::exact_cell_average(const double*, const double*, double) const {
   throw Error("problem '" + name() + "' has no exact solution");
 }
 
+double Problem::stationary_cell_average(const double*, const double*) const {
+  throw Error("problem '" + name() + "' has no known stationary law");
+}
+
 namespace {
 std::map<std::string, ProblemFactory>& registry() {
   static std::map<std::string, ProblemFactory> r;

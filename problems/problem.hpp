@@ -44,6 +44,10 @@ class Problem : public Coefficients {
   virtual bool has_exact() const { return false; }
   virtual double exact_cell_average(const double* lo, const double* hi, double t) const;
 
+  // The stationary law (unit mass), when one is known in closed form.
+  virtual bool has_stationary() const { return false; }
+  virtual double stationary_cell_average(const double* lo, const double* hi) const;
+
   // Parameters, for the run summary.
   virtual nlohmann::json parameters() const = 0;
 

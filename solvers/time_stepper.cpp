@@ -2,6 +2,7 @@
 #include "solvers/time_stepper.hpp"
 
 #include "core/options.hpp"
+#include "solvers/steady_state.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -27,6 +28,8 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
   FP_CHECK(TSSetMaxTime(ts_, opt.t_final));
   FP_CHECK(TSSetMaxSteps(ts_, PETSC_MAX_INT));
   FP_CHECK(TSSetExactFinalTime(ts_, TS_EXACTFINALTIME_MATCHSTEP));
+  // A failed step ends TSSolve with a reason that solve() turns into a one-line explanation.
+  FP_CHECK(TSSetErrorIfStepFails(ts_, PETSC_FALSE));
   TSAdapt adapt;
   FP_CHECK(TSGetAdapt(ts_, &adapt));
   FP_CHECK(TSAdaptSetType(adapt, TSADAPTNONE));
@@ -39,8 +42,12 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     FP_CHECK(SNESGetKSP(snes, &ksp));
     FP_CHECK(KSPSetTolerances(ksp, 1e-12, 1e-50, PETSC_DEFAULT, PETSC_DEFAULT));
   }
-  default_multigrid_options(g);
+  const std::vector<std::string> inserted = default_multigrid_options(g);
   FP_CHECK(TSSetFromOptions(ts_));
+  // -ts_max_time may have changed the final time: defaults and progress follow TS.
+  PetscReal tmax;
+  FP_CHECK(TSGetMaxTime(ts_, &tmax));
+  opt_.t_final = tmax;
 
   TSType t;
   FP_CHECK(TSGetType(ts_, &t));
@@ -55,6 +62,9 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
                                                       ? "imex"
                                                       : "implicit";
 
+  // Multigrid defaults are for linear solves: an explicit run must not report them unused.
+  if (mode_ == "explicit")
+    for (const auto& name : inserted) FP_CHECK(PetscOptionsClearValue(nullptr, name.c_str()));
   if (mode_ != "explicit") FP_CHECK(DMCreateMatrix(g.dm(), J_.out()));
   // Implicit and IMEX methods get the implicit part as IFunction/IJacobian (rather than an RHS
   // Jacobian that TS shifts in place), so an unchanged matrix can be kept with its
@@ -68,23 +78,24 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     FP_CHECK(TSSetIJacobian(ts_, J_, J_, ijacobian, this));
   }
 
-  if (option_given("-ts_dt")) {
+  const bool dt_given = option_given("-ts_dt");
+  if (dt_given) {
     FP_CHECK(TSGetTimeStep(ts_, &dt0_));
   } else {
-    const double cfl = opt.cfl;
-    if (mode_ == "explicit") {
-      const double rate = op.max_rate(0.0);
-      dt0_ = rate > 0 ? cfl / rate : opt.t_final;
-    } else if (mode_ == "imex") {
-      const double rate = op.max_rate(0.0, true);
-      dt0_ = rate > 0 ? cfl / rate : opt.t_final / 10;
-    } else {
-      dt0_ = opt.t_final / 100;
-    }
-    dt0_ = std::min(dt0_, opt.t_final);
+    dt0_ = default_step(0.0);
     FP_CHECK(TSSetTimeStep(ts_, dt0_));
   }
   if (!(dt0_ > 0)) throw Error("time step must be positive, got " + std::to_string(dt0_));
+  if (mode_ == "explicit" && opt.enforce_positivity) {
+    // Never accept a negative or non-finite state: TS rejects the stage and retries smaller.
+    FP_CHECK(TSSetFunctionDomainError(ts_, domain_check));
+    TSAdaptType at;
+    FP_CHECK(TSAdaptGetType(adapt, &at));
+    // With time-dependent coefficients the positivity bound moves: follow it step by step.
+    follow_bound_ = !dt_given && !op.time_independent() && std::string(at) == TSADAPTNONE;
+    check_positivity_ = true;
+  }
+  if (check_positivity_ || opt.until_stationary > 0) FP_CHECK(TSSetPostStep(ts_, post_step));
 
   for (int a = 0; a < g.dim(); ++a) absorbing_ = absorbing_ || g.bc(a) == Boundary::absorbing;
   if (absorbing_ && kQuadrature.count(type_)) {
@@ -97,32 +108,104 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     FP_CHECK(TSSetRHSJacobian(q, quad_J_, quad_J_, nullptr, nullptr));
     quadrature_ = true;
   }
+  FP_CHECK(TSSetApplicationContext(ts_, this));
   FP_CHECK(TSMonitorSet(ts_, monitor, this, nullptr));
 }
 
-// -pc_type mg on its own should just work: Galerkin coarse operators of the assembled matrix (the DMDA's Q0
-// interpolation makes them a cell-centred aggregation hierarchy) and as many levels as halve
-// every axis down to >= 4 cells. Explicit -pc_mg_* options take precedence.
-void TimeStepper::default_multigrid_options(const Grid& g) {
+double TimeStepper::default_step(double t) {
+  const double T = opt_.t_final;
+  double dt;
+  if (mode_ == "explicit") {
+    double rate = op_.max_rate(t);
+    if (!op_.time_independent()) {
+      // The bound must hold at the end of the step too (a drift that switches on with t).
+      const double dt1 = rate > 0 ? opt_.cfl / rate : T;
+      rate = std::max(rate, op_.max_rate(std::min(t + dt1, T)));
+    }
+    dt = rate > 0 ? opt_.cfl / rate : T;
+  } else if (mode_ == "imex") {
+    const double rate = op_.max_rate(t, true);
+    dt = rate > 0 ? opt_.cfl / rate : T / 10;
+  } else {
+    dt = T / 100;
+  }
+  return std::min(dt, T);
+}
+
+// Collective: a stage with a NaN/Inf or a value below -1e-12 max|rho| is rejected (round-off
+// negatives of exactly positive schemes are ~1e-18 and accepted).
+PetscErrorCode TimeStepper::domain_check(TS ts, PetscReal, Vec Y, PetscBool* accept) {
+  PetscReal mn, mx, nrm;
+  PetscErrorCode ierr = VecMin(Y, nullptr, &mn);
+  if (!ierr) ierr = VecMax(Y, nullptr, &mx);
+  if (!ierr) ierr = VecNorm(Y, NORM_1, &nrm);
+  if (ierr) return ierr;
+  *accept = (std::isfinite(nrm) && mn >= -1e-12 * std::max(std::fabs(mx), std::fabs(mn)))
+                ? PETSC_TRUE
+                : PETSC_FALSE;
+  return 0;
+}
+
+// Explicit runs, after every accepted step: the stage check cannot see the final combination
+// of an RK step, so the solution itself is checked; then the step follows the moving bound.
+PetscErrorCode TimeStepper::post_step(TS ts) {
+  void* ctx = nullptr;
+  PetscErrorCode ierr = TSGetApplicationContext(ts, &ctx);
+  if (ierr) return ierr;
+  auto* self = static_cast<TimeStepper*>(ctx);
+  return guarded(self->op_.grid().comm(), [&] {
+    PetscReal t;
+    Vec U;
+    FP_CHECK(TSGetTime(ts, &t));
+    FP_CHECK(TSGetSolution(ts, &U));
+    if (self->opt_.until_stationary > 0) {
+      // Relative rate of change ||L rho||_1 / (max_rate ||rho||_1): the steady criterion.
+      VecH Lr;
+      FP_CHECK(VecDuplicate(U, Lr.out()));
+      self->op_.apply(t, U, Lr, Part::full);
+      PetscReal res, n1;
+      FP_CHECK(VecNorm(Lr, NORM_1, &res));
+      FP_CHECK(VecNorm(U, NORM_1, &n1));
+      self->stationary_residual_ = res / (self->op_.max_rate(t) * n1);
+      if (self->stationary_residual_ <= self->opt_.until_stationary) {
+        self->stationary_reached_ = true;
+        FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_USER));
+      }
+    }
+    if (!self->check_positivity_) return;
+    PetscBool ok;
+    FP_CHECK(domain_check(ts, t, U, &ok));
+    if (!ok)
+      throw Error("the density became negative or not finite at t = " + std::to_string(t) +
+                  ": the explicit step exceeds the positivity bound (drop -ts_dt to use the "
+                  "bound, or use an implicit -ts_type)");
+    if (self->follow_bound_) FP_CHECK(TSSetTimeStep(ts, self->default_step(t)));
+  });
+}
+
+// -pc_type mg on its own should just work: Galerkin coarse operators of the assembled matrix
+// (the DMDA's Q0 interpolation makes them a cell-centred aggregation hierarchy) and as many
+// levels as halve every axis down to >= 4 cells and >= the stencil width per rank. Explicit
+// -pc_mg_* options take precedence. Returns the names of the options it inserted.
+std::vector<std::string> TimeStepper::default_multigrid_options(const Grid& g) {
+  std::vector<std::string> inserted;
   char pc[64] = {0};
   PetscBool set = PETSC_FALSE;
   FP_CHECK(PetscOptionsGetString(nullptr, nullptr, "-pc_type", pc, sizeof(pc), &set));
-  if (!set || std::string(pc) != "mg") return;
+  if (!set || std::string(pc) != "mg") return inserted;
   if (g.dim() == 1)
     throw Error("-pc_type mg is not available in 1-D (PETSc 3.18 has no cell-centred 1-D "
                 "interpolation); 1-D systems are tridiagonal: use -pc_type lu");
-  if (!option_given("-pc_mg_galerkin"))
+  if (!option_given("-pc_mg_galerkin")) {
     FP_CHECK(PetscOptionsSetValue(nullptr, "-pc_mg_galerkin", "pmat"));  // Amat may be MFFD
-  if (!option_given("-pc_mg_levels")) {
-    int levels = 1;
-    auto halvable = [&](int l) {
-      for (int a = 0; a < g.dim(); ++a)
-        if (g.cells(a) % (PetscInt(1) << l) != 0 || (g.cells(a) >> l) < 4) return false;
-      return true;
-    };
-    while (levels < 10 && halvable(levels)) ++levels;
-    FP_CHECK(PetscOptionsSetValue(nullptr, "-pc_mg_levels", std::to_string(levels).c_str()));
+    inserted.push_back("-pc_mg_galerkin");
   }
+  if (!option_given("-pc_mg_levels")) {
+    const int levels = multigrid_levels(g);
+    FP_CHECK(PetscOptionsSetValue(nullptr, "-pc_mg_levels", std::to_string(levels).c_str()));
+    inserted.push_back("-pc_mg_levels");
+  }
+  return inserted;
 }
 
 PetscErrorCode TimeStepper::rhs_full(TS, PetscReal t, Vec U, Vec F, void* ctx) {
@@ -152,15 +235,16 @@ PetscErrorCode TimeStepper::ijacobian(TS, PetscReal t, Vec, Vec, PetscReal shift
   return guarded(self->op_.grid().comm(), [&] {
     // With time-independent coefficients the matrix depends only on the shift: leaving it
     // untouched lets KSP keep its preconditioner (e.g. the multigrid hierarchy) across stages.
+    // A matrix-free Amat (-snes_mf_operator) must learn the new linearisation point always.
+    if (A != P) {
+      FP_CHECK(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+      FP_CHECK(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+    }
     if (self->op_.time_independent() && self->ijac_shift_ == shift) return;
     self->op_.assemble_jacobian(t, P, self->implicit_part_);
     FP_CHECK(MatScale(P, -1.0));
     FP_CHECK(MatShift(P, shift));
     self->ijac_shift_ = shift;
-    if (A != P) {
-      FP_CHECK(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-      FP_CHECK(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
-    }
   });
 }
 
@@ -196,7 +280,8 @@ void TimeStepper::progress(PetscInt step, double t, Vec rho, bool force) {
   if (comm_rank(comm) == 0)
     print = force || step == 0 || now - last_progress_ >= opt_.progress_seconds;
   MPI_Bcast(&print, 1, MPI_INT, 0, comm);
-  if (!print) return;
+  if (!print || step == last_progress_step_) return;
+  last_progress_step_ = step;
   last_progress_ = now;
   PetscReal sum = 0, mn = 0, dt = 0;
   FP_CHECK(VecSum(rho, &sum));
@@ -224,11 +309,20 @@ void TimeStepper::solve(Vec rho) {
   PetscReal t;
   FP_CHECK(TSGetSolveTime(ts_, &t));
   time_ = t;
+  if (reason == TS_DIVERGED_STEP_REJECTED && mode_ == "explicit")
+    throw Error("explicit step rejected at t = " + std::to_string(time_) +
+                ": the density would become negative (time step above the positivity bound; "
+                "drop -ts_dt to use the bound, or use -ts_type rk or an implicit -ts_type)");
   if (reason < 0)
     throw Error(std::string("time integration failed at t = ") + std::to_string(time_) + ": " +
                 TSConvergedReasons[reason] +
                 " (try a smaller -ts_dt, or an implicit -ts_type with -pc_type mg)");
   progress(steps_, time_, rho, true);
+  PetscReal nrm;
+  FP_CHECK(VecNorm(rho, NORM_1, &nrm));
+  if (!std::isfinite(nrm))
+    throw Error("the solution is not finite at t = " + std::to_string(time_) +
+                " (unstable step? use the default -ts_dt or an implicit -ts_type)");
 }
 
 double TimeStepper::absorbed_mass(double mass_initial, double mass_final) const {

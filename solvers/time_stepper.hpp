@@ -9,8 +9,10 @@
 //            the step size is unchanged
 //   IMEX (arkimex)  explicit drift part as RHSFunction, central diffusion as IFunction/IJacobian
 //            (-ts_arkimex_fully_implicit puts the whole operator in the IFunction)
-// Default step when -ts_dt is not given: explicit -> cfl / max_rate (the positivity bound);
-// IMEX -> cfl / (drift-only rate); implicit -> t_final / 100.
+// Default step when -ts_dt is not given: explicit -> cfl / max_rate (the positivity bound,
+// re-derived after every step when the coefficients depend on t); IMEX -> cfl / (drift-only
+// rate); implicit -> t_final / 100. Explicit runs reject any stage that is negative beyond
+// round-off or not finite (TSSetFunctionDomainError), so TS retries with a smaller step.
 // MUSCL is nonlinear: implicit steps run Newton on the first-order upwind Jacobian (converges
 // linearly); -snes_mf_operator gives exact Newton (not combinable with -pc_type mg here).
 // Absorbed mass: integrated with the integrator's own stages through PETSc's forward
@@ -22,6 +24,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 namespace fpflow {
 
@@ -29,6 +32,11 @@ struct StepperOptions {
   double t_final = 1.0;
   double progress_seconds = 2.0;  // < 0: no progress lines; 0: every step
   double cfl = 0.9;               // fraction of the positivity bound for the default step
+  // Reject/refuse negative states in explicit runs. Only meaningful when the operator matrix is
+  // monotone; otherwise negatives appear at every step size and fpflow only warns.
+  bool enforce_positivity = true;
+  // > 0: stop once ||L rho||_1 <= until_stationary * max_rate * ||rho||_1 (run until stationary).
+  double until_stationary = 0;
 };
 
 class TimeStepper {
@@ -54,6 +62,8 @@ class TimeStepper {
     return !absorbing_ ? "none" : quadrature_ ? "quadrature" : "mass-balance";
   }
   TS ts() const { return ts_; }
+  bool stationary_reached() const { return stationary_reached_; }
+  double stationary_residual() const { return stationary_residual_; }
 
  private:
   static PetscErrorCode rhs_full(TS, PetscReal, Vec, Vec, void*);
@@ -63,7 +73,10 @@ class TimeStepper {
   static PetscErrorCode outflow(TS, PetscReal, Vec, Vec, void*);
   static PetscErrorCode monitor(TS, PetscInt, PetscReal, Vec, void*);
   void progress(PetscInt step, double t, Vec rho, bool force);
-  static void default_multigrid_options(const Grid& g);
+  static std::vector<std::string> default_multigrid_options(const Grid& g);
+  static PetscErrorCode domain_check(TS, PetscReal, Vec, PetscBool*);
+  static PetscErrorCode post_step(TS);
+  double default_step(double t);
 
   FokkerPlanckOperator& op_;
   StepperOptions opt_;
@@ -73,10 +86,13 @@ class TimeStepper {
   std::string type_, mode_;
   double dt0_ = 0, time_ = 0;
   PetscInt steps_ = 0;
-  bool quadrature_ = false, absorbing_ = false;
+  bool quadrature_ = false, absorbing_ = false, follow_bound_ = false, check_positivity_ = false;
+  bool stationary_reached_ = false;
+  double stationary_residual_ = -1;
   PetscReal ijac_shift_ = -1;  // shift of the assembled IJacobian (< 0: none yet)
   Observer observer_;
   double wall_start_ = 0, last_progress_ = -1e300;
+  PetscInt last_progress_step_ = -1;
 };
 
 }  // namespace fpflow

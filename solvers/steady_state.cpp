@@ -1,0 +1,126 @@
+// solvers/steady_state.cpp — shifted inverse iteration for the stationary Fokker-Planck law.
+#include "solvers/steady_state.hpp"
+
+#include "core/options.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace fpflow {
+
+using KSPH = Handle<KSP, KSPDestroy>;
+
+int multigrid_levels(const Grid& g) {
+  PetscInt procs[3] = {1, 1, 1};
+  FP_CHECK(DMDAGetInfo(g.dm(), nullptr, nullptr, nullptr, nullptr, &procs[0], &procs[1],
+                       &procs[2], nullptr, nullptr, nullptr, nullptr, nullptr, nullptr));
+  auto halvable = [&](int l) {
+    for (int a = 0; a < g.dim(); ++a) {
+      const PetscInt coarse = g.cells(a) >> l;
+      if (g.cells(a) % (PetscInt(1) << l) != 0 || coarse < 4 ||
+          coarse < procs[a] * std::max<PetscInt>(g.stencil_width(), 2))
+        return false;
+    }
+    return true;
+  };
+  int levels = 1;
+  while (levels < 10 && halvable(levels)) ++levels;
+  return levels;
+}
+
+nlohmann::json SteadyResult::to_json() const {
+  return {{"converged", converged}, {"iterations", iterations},
+          {"krylov_iterations", krylov_iterations}, {"residual", residual}, {"mass", mass}};
+}
+
+SteadyState::SteadyState(FokkerPlanckOperator& op) : op_(op) {
+  if (!is_linear(op.scheme()))
+    throw Error("-steady needs a linear flux scheme (-fp_scheme sg or upwind), not muscl");
+  OptionsBlock opt(op.grid().comm(), "steady_", "fpflow steady state (shifted inverse iteration)");
+  tol_ = opt.real("-tol", "Stop when ||L rho||_1 <= tol * max_rate * ||rho||_1", tol_);
+  max_it_ = opt.integer("-max_it", "Maximum inverse-iteration steps", max_it_);
+  shift_rel_ = opt.real("-shift", "Shift sigma relative to the largest diagonal of L", shift_rel_);
+  if (!(tol_ > 0) || !(shift_rel_ > 0) || max_it_ < 1)
+    throw Error("-steady_tol, -steady_shift and -steady_max_it must be positive");
+}
+
+SteadyResult SteadyState::solve(Vec rho) {
+  const Grid& g = op_.grid();
+  const MPI_Comm comm = g.comm();
+  const double rate = op_.max_rate(0.0);
+  if (!(rate > 0)) throw Error("-steady: the operator is zero (no drift, no diffusion)");
+  const double sigma = shift_rel_ * rate;
+
+  MatH A;
+  FP_CHECK(DMCreateMatrix(g.dm(), A.out()));
+  op_.assemble_jacobian(0.0, A, Part::full);
+  FP_CHECK(MatScale(A, -1.0));
+  FP_CHECK(MatShift(A, sigma));
+
+  KSPH ksp;
+  FP_CHECK(KSPCreate(comm, ksp.out()));
+  FP_CHECK(KSPSetOptionsPrefix(ksp, "steady_"));
+  FP_CHECK(KSPSetDM(ksp, g.dm()));
+  FP_CHECK(KSPSetDMActive(ksp, PETSC_FALSE));  // our matrix, the DM only for the hierarchy
+  FP_CHECK(KSPSetOperators(ksp, A, A));
+  FP_CHECK(KSPSetType(ksp, KSPGMRES));
+  FP_CHECK(KSPSetTolerances(ksp, 1e-12, 1e-50, PETSC_DEFAULT, 500));
+  PC pc;
+  FP_CHECK(KSPGetPC(ksp, &pc));
+  if (g.dim() == 1) {
+    FP_CHECK(PCSetType(pc, PCLU));
+  } else {
+    FP_CHECK(PCSetType(pc, PCMG));
+    FP_CHECK(PCMGSetLevels(pc, multigrid_levels(g), nullptr));
+    FP_CHECK(PCMGSetGalerkin(pc, PC_MG_GALERKIN_PMAT));
+  }
+  FP_CHECK(KSPSetFromOptions(ksp));
+
+  const double mass0 = [&] {
+    PetscReal s;
+    FP_CHECK(VecSum(rho, &s));
+    return s * g.cell_volume();
+  }();
+  VecH rhs, Lr;
+  FP_CHECK(VecDuplicate(rho, rhs.out()));
+  FP_CHECK(VecDuplicate(rho, Lr.out()));
+  SteadyResult r;
+  r.mass = mass0;
+  for (r.iterations = 1; r.iterations <= max_it_; ++r.iterations) {
+    FP_CHECK(VecCopy(rho, rhs));
+    FP_CHECK(VecScale(rhs, sigma));
+    FP_CHECK(KSPSolve(ksp, rhs, rho));
+    KSPConvergedReason reason;
+    FP_CHECK(KSPGetConvergedReason(ksp, &reason));
+    PetscInt its;
+    FP_CHECK(KSPGetIterationNumber(ksp, &its));
+    r.krylov_iterations += int(its);
+    if (reason < 0)
+      throw Error(std::string("-steady: linear solve failed: ") + KSPConvergedReasons[reason] +
+                  " (try -steady_pc_type lu on small grids, or a larger -steady_shift)");
+    PetscReal s, n1, res;
+    FP_CHECK(VecSum(rho, &s));
+    if (!(s > 0) || !std::isfinite(s)) throw Error("-steady: the iteration lost all mass");
+    FP_CHECK(VecScale(rho, mass0 / (s * g.cell_volume())));
+    op_.apply(0.0, rho, Lr, Part::full);
+    FP_CHECK(VecNorm(Lr, NORM_1, &res));
+    FP_CHECK(VecNorm(rho, NORM_1, &n1));
+    r.residual = res / (rate * n1);
+    if (r.residual <= tol_) {
+      r.converged = true;
+      break;
+    }
+  }
+  r.iterations = std::min<int>(r.iterations, int(max_it_));
+  PetscReal s;
+  FP_CHECK(VecSum(rho, &s));
+  r.mass = s * g.cell_volume();
+  if (!r.converged)
+    throw Error("-steady did not converge in " + std::to_string(max_it_) +
+                " iterations (residual " + std::to_string(r.residual) +
+                "); raise -steady_max_it or check that a stationary law exists (absorbing "
+                "walls have none)");
+  return r;
+}
+
+}  // namespace fpflow
