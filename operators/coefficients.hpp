@@ -16,6 +16,12 @@ class Coefficients {
   // False if an off-diagonal a_ij may be non-zero: the operator then adds cross-diffusion
   // fluxes on a box stencil. True lets it keep the cheaper star stencil.
   virtual bool diagonal_diffusion() const { return true; }
+  // Gradient form: when true, the drift is b = 1/2 div a - 1/2 a grad U with U = potential(x, t),
+  // so that e^{-U} is stationary with zero current (MATH.md). The operator then takes the face
+  // drift from differences of U, which makes the discrete Gibbs state rho_c = e^{-U(x_c)} an
+  // exact zero-flux state of the Scharfetter-Gummel scheme, for any diagonal a.
+  virtual bool has_potential() const { return false; }
+  virtual double potential(const double* x, double t) const { return 0.0; }
   // True if b or a depend on t: the operator then re-evaluates them at every stage time.
   virtual bool time_dependent() const = 0;
 };

@@ -154,7 +154,8 @@ FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients&
       scheme_(scheme),
       limiter_(limiter),
       cross_stencil_(cross),
-      cross_present_(!coef.diagonal_diffusion() && grid.dim() > 1) {
+      cross_present_(!coef.diagonal_diffusion() && grid.dim() > 1),
+      gibbs_faces_(coef.has_potential() && !cross_present_) {
   if (grid.stencil_width() < stencil_width(scheme))
     throw Error("internal: grid ghost width too small for scheme " + to_string(scheme));
   if (cross_present_ && !grid.box_stencil())
@@ -258,6 +259,13 @@ void FokkerPlanckOperator::update_coefficients(double t) {
           }
         }
         F[k] = FaceCoef{bv[a] - 0.5 * div_a, 0.5 * af[4 * a]};
+        if (gibbs_faces_) {
+          // u = b - 1/2 d a = -1/2 a dU: from potential differences, exact for e^{-U}.
+          const double dU = coef_.potential(xl, t) - coef_.potential(xk, t);
+          if (!std::isfinite(dU) && bad.empty())
+            bad = "potential is not finite near x = " + point_string(x, dim);
+          F[k].u = -F[k].D * dU / h;
+        }
         if (boundary && bc == Boundary::absorbing) {
           // rho = 0 ON the wall, half a cell from the centre: every scheme's flux with D -> 2D
           // (SG: (2D/h) B(u h/2D), upwind/central: 2D/h) is the half-cell Dirichlet flux

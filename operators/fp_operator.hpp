@@ -18,6 +18,8 @@
 // Parts (for IMEX splitting): full = the scheme + cross; diffusion = central diffusion + cross;
 // explicit_part = full - diffusion. full = explicit_part + diffusion for every scheme.
 // MUSCL's Jacobian is that of first-order upwind (exact for the other, linear, schemes).
+// Gradient-form problems (Coefficients::has_potential, diagonal a) get u = -D (U_L - U_K)/h at
+// every face, so e^{-U(x_c)} is stationary to round-off with SG (the discrete Gibbs state).
 // Positivity: forward Euler keeps rho >= 0 for dt <= 1/max_rate when every off-diagonal of the
 // operator matrix is >= 0; monotonicity() says whether that holds (cross terms may break it).
 #pragma once
@@ -107,6 +109,7 @@ class FokkerPlanckOperator {
   kernels::Limiter limiter_;
   kernels::CrossStencil cross_stencil_;
   bool cross_present_;
+  bool gibbs_faces_;  // face drift from potential differences (gradient form, diagonal a)
   std::array<std::vector<kernels::FaceCoef>, 3> face_;       // per axis, owned faces, line-major
   std::array<std::vector<std::array<double, 2>>, 3> cross_;  // C for axes (a+1)%3, (a+2)%3
   double coef_time_ = 0;

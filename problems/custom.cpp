@@ -9,6 +9,9 @@
 //                              unit mass on the grid unless -custom_normalize false
 //   -custom_exact              optional exact density rho(x, y, z, t): enables error norms
 //   -custom_stationary         optional exact stationary density (for -steady error norms)
+//   -custom_potential          gradient form instead of -custom_drift_*: U(x, y, z, t) with
+//                              b = 1/2 div a - 1/2 a grad U, so e^{-U} is stationary (diagonal a:
+//                              the discrete Gibbs state e^{-U(x_c)} is then exactly stationary)
 //   -custom_params             named constants, e.g. -custom_params theta=1,sigma=0.5
 //   -custom_box_lo/-custom_box_hi, -custom_t_final  defaults for the box and final time
 // All of these can live in an options file (-options_file my_problem.opts). Expressions are
@@ -19,7 +22,9 @@
 
 #include <muParser.h>
 
+#include <algorithm>
 #include <array>
+#include <cmath>
 
 namespace fpflow {
 namespace {
@@ -46,9 +51,16 @@ class Custom : public Problem {
       params_.emplace_back(p.substr(0, eq), v);
     }
     const char* ax[3] = {"x", "y", "z"};
+    bool pot_set = false;
+    potential_src_ = opt.string("-potential", "Potential U: drift b = div(a)/2 - a grad(U)/2", "",
+                                &pot_set);
+    has_potential_ = pot_set && !potential_src_.empty();
+    if (has_potential_) setup(potential_, "-custom_potential", potential_src_);
     for (int d = 0; d < dim; ++d) {
       const std::string dn = std::string("-drift_") + ax[d];
-      drift_src_[d] = opt.string(dn.c_str(), "Drift component expression", "0");
+      bool set = false;
+      drift_src_[d] = opt.string(dn.c_str(), "Drift component expression", "0", &set);
+      if (set && has_potential_) throw Error("give either -custom_potential or -custom_drift_*");
       setup(drift_[d], "-custom_drift_" + std::string(ax[d]), drift_src_[d]);
     }
     // Either the diffusion matrix a (diagonal + upper triangle) or the noise matrix G.
@@ -107,6 +119,7 @@ class Custom : public Problem {
     for (int d = 0; d < 3; ++d) box_.lo[d] = lo[d], box_.hi[d] = hi[d];
     t_final_ = opt.real("-t_final", "Default final time", 1.0);
     time_dep_ = false;
+    time_dep_ = has_potential_ && uses_t(potential_);
     for (int i = 0; i < dim; ++i) {
       time_dep_ = time_dep_ || uses_t(drift_[i]);
       for (int j = 0; j < dim; ++j)
@@ -118,8 +131,14 @@ class Custom : public Problem {
   double default_t_final() const override { return t_final_; }
 
   void drift(const double* x, double t, double* b) const override {
+    if (has_potential_) return gradient_drift(x, t, b);
     set(x, t);
     for (int d = 0; d < dim_; ++d) b[d] = drift_[d].Eval();
+  }
+  bool has_potential() const override { return has_potential_; }
+  double potential(const double* x, double t) const override {
+    set(x, t);
+    return potential_.Eval();
   }
   void diffusion(const double* x, double t, double* a) const override {
     set(x, t);
@@ -151,6 +170,25 @@ class Custom : public Problem {
       return exact_.Eval();
     });
   }
+  // b_i = 1/2 sum_j d_j a_ij - 1/2 sum_j a_ij d_j U by central differences (point values only:
+  // the operator's face drift uses U differences directly).
+  void gradient_drift(const double* x, double t, double* b) const {
+    double a[9], ap[9], am[9], xp[3], xm[3];
+    diffusion(x, t, a);
+    for (int i = 0; i < dim_; ++i) b[i] = 0;
+    for (int j = 0; j < dim_; ++j) {
+      const double h = 1e-5 * std::max(1.0, std::fabs(x[j]));
+      std::copy(x, x + 3, xp);
+      std::copy(x, x + 3, xm);
+      xp[j] += h;
+      xm[j] -= h;
+      const double dU = (potential(xp, t) - potential(xm, t)) / (2 * h);
+      diffusion(xp, t, ap);
+      diffusion(xm, t, am);
+      for (int i = 0; i < dim_; ++i)
+        b[i] += 0.5 * (ap[3 * i + j] - am[3 * i + j]) / (2 * h) - 0.5 * a[3 * i + j] * dU;
+    }
+  }
   bool has_stationary() const override { return has_stationary_; }
   double stationary_cell_average(const double* lo, const double* hi) const override {
     return cell_average_gl3(dim_, lo, hi, [&](const double* x) {
@@ -170,6 +208,7 @@ class Custom : public Problem {
     j["initial"] = initial_src_;
     if (has_exact_) j["exact"] = exact_src_;
     if (has_stationary_) j["stationary"] = stationary_src_;
+    if (has_potential_) j["potential"] = potential_src_;
     for (const auto& [n, v] : params_) j["params"][n] = v;
     return j;
   }
@@ -200,8 +239,9 @@ class Custom : public Problem {
   // muParser evaluates through pointers to these; Eval is logically const.
   mutable std::array<double, 4> var_{};
   mutable mu::Parser drift_[3], diff_[3][3], noise_[3][3], initial_, exact_, stationary_;
-  std::string stationary_src_;
-  bool has_stationary_ = false;
+  mutable mu::Parser potential_;
+  std::string stationary_src_, potential_src_;
+  bool has_stationary_ = false, has_potential_ = false;
   std::string drift_src_[3], diff_src_[3][3], noise_src_[3][3], initial_src_, exact_src_;
   bool use_noise_ = false, diagonal_ = true;
   std::vector<std::pair<std::string, double>> params_;

@@ -175,10 +175,22 @@ PetscErrorCode TimeStepper::post_step(TS ts) {
     if (!self->check_positivity_) return;
     PetscBool ok;
     FP_CHECK(domain_check(ts, t, U, &ok));
-    if (!ok)
-      throw Error("the density became negative or not finite at t = " + std::to_string(t) +
-                  ": the explicit step exceeds the positivity bound (drop -ts_dt to use the "
-                  "bound, or use an implicit -ts_type)");
+    if (!ok) {
+      // The final combination of an RK step went negative although every stage passed: undo
+      // the step and retry it with a quarter of the step size.
+      PetscReal dt;
+      FP_CHECK(TSGetTimeStep(ts, &dt));
+      PetscReal tprev;
+      FP_CHECK(TSGetPrevTime(ts, &tprev));
+      const double taken = t - tprev;
+      if (++self->rollbacks_ > 50 || !(taken > 1e-14 * self->opt_.t_final))
+        throw Error("the density became negative or not finite at t = " + std::to_string(t) +
+                    ": the explicit step exceeds the positivity bound (drop -ts_dt to use the "
+                    "bound, or use an implicit -ts_type)");
+      FP_CHECK(TSRollBack(ts));
+      FP_CHECK(TSSetTimeStep(ts, 0.25 * taken));
+      return;
+    }
     if (self->follow_bound_) FP_CHECK(TSSetTimeStep(ts, self->default_step(t)));
   });
 }

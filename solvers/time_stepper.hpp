@@ -89,6 +89,7 @@ class TimeStepper {
   bool quadrature_ = false, absorbing_ = false, follow_bound_ = false, check_positivity_ = false;
   bool stationary_reached_ = false;
   double stationary_residual_ = -1;
+  int rollbacks_ = 0;
   PetscReal ijac_shift_ = -1;  // shift of the assembled IJacobian (< 0: none yet)
   Observer observer_;
   double wall_start_ = 0, last_progress_ = -1e300;
