@@ -256,6 +256,15 @@ nlohmann::json Simulation::run() {
     j["dt_initial"] = stepper_->dt_initial();
     j["t_final"] = t;
     j["steps"] = stepper_->steps();
+    if (stepper_->mode() != "explicit") {
+      PetscInt lin = 0, nonlin = 0;
+      FP_CHECK(TSGetKSPIterations(stepper_->ts(), &lin));
+      FP_CHECK(TSGetSNESIterations(stepper_->ts(), &nonlin));
+      j["linear_iterations"] = lin;
+      j["nonlinear_iterations"] = nonlin;
+      j["linear_iterations_per_step"] =
+          stepper_->steps() > 0 ? double(lin) / double(stepper_->steps()) : 0.0;
+    }
     if (stepper_->stationary_residual() >= 0)
       j["stationary"] = {{"reached", stepper_->stationary_reached()},
                          {"residual", stepper_->stationary_residual()}};

@@ -1,12 +1,16 @@
-// problems/ou.cpp — Ornstein-Uhlenbeck process, independent per axis:
-//   dX_d = -theta_d X_d dt + sigma_d dW_d,  a = diag(sigma_d^2).
-// From N(m0, v0) per axis: mean m0 e^{-theta t}, variance v0 e^{-2 theta t} +
-// sigma^2/(2 theta)(1 - e^{-2 theta t}); stationary N(0, sigma^2/(2 theta)) (MATH.md).
-// theta = 0 is allowed (Brownian motion with drift-free variance growth sigma^2 t).
-// The default box spans the whole transient with 8 standard deviations of margin.
+// problems/ou.cpp — Ornstein-Uhlenbeck process with matrix drift and noise:
+//   dX = -B X dt + G dW,  a = D = G G^T  (B need not be symmetric; G need not be square-diagonal).
+// Shortcuts: -ou_theta / -ou_sigma give B = diag(theta), G = diag(sigma) (the default, theta = sigma
+// = 1). From N(m0, diag(var0)) the law stays Gaussian (MATH.md):
+//   mean e^{-Bt} m0,  Sigma(t) = e^{-Bt} Sigma0 e^{-B^T t} + int_0^t e^{-Bs} D e^{-B^T s} ds
+// (the integral by Van Loan's block exponential, valid for any B, e.g. theta = 0); when the
+// eigenvalues of B have positive real part the stationary law is N(0, S) with B S + S B^T = D.
+// Exact cell averages: products of normal-CDF differences when Sigma is diagonal, 5-point
+// Gauss-Legendre per axis otherwise. The default box spans the transient with 8 sd of margin.
 #include "core/options.hpp"
 #include "problems/gaussian.hpp"
 #include "problems/problem.hpp"
+#include "problems/small_matrix.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,94 +18,210 @@
 namespace fpflow {
 namespace {
 
+using small::Mat;
+
+struct Gaussian {
+  std::vector<double> mean;
+  Mat cov, inv;
+  double norm = 0;  // 1 / sqrt((2 pi)^d det)
+  bool diagonal = true;
+};
+
+Gaussian make_gaussian(std::vector<double> mean, const Mat& cov) {
+  Gaussian g;
+  g.mean = std::move(mean);
+  g.cov = cov;
+  const int d = cov.n;
+  for (int i = 0; i < d; ++i)
+    for (int j = 0; j < d; ++j)
+      if (i != j && cov(i, j) != 0) g.diagonal = false;
+  // Inverse column by column, and the determinant from the same elimination.
+  g.inv = Mat(d);
+  for (int c = 0; c < d; ++c) {
+    std::vector<double> e(d, 0.0);
+    e[c] = 1;
+    const auto x = small::solve(cov.a, e);
+    for (int r = 0; r < d; ++r) g.inv(r, c) = x[r];
+  }
+  double det = cov(0, 0);
+  if (d == 2) det = cov(0, 0) * cov(1, 1) - cov(0, 1) * cov(1, 0);
+  if (d == 3)
+    det = cov(0, 0) * (cov(1, 1) * cov(2, 2) - cov(1, 2) * cov(2, 1)) -
+          cov(0, 1) * (cov(1, 0) * cov(2, 2) - cov(1, 2) * cov(2, 0)) +
+          cov(0, 2) * (cov(1, 0) * cov(2, 1) - cov(1, 1) * cov(2, 0));
+  if (!(det > 0)) throw Error("ou: covariance is not positive definite");
+  g.norm = 1.0 / std::sqrt(std::pow(2 * M_PI, d) * det);
+  return g;
+}
+
+double density(const Gaussian& g, const double* x) {
+  const int d = g.cov.n;
+  double q = 0;
+  for (int i = 0; i < d; ++i)
+    for (int j = 0; j < d; ++j) q += (x[i] - g.mean[i]) * g.inv(i, j) * (x[j] - g.mean[j]);
+  return g.norm * std::exp(-0.5 * q);
+}
+
+double cell_average(const Gaussian& g, const double* lo, const double* hi) {
+  const int d = g.cov.n;
+  if (g.diagonal) {
+    double m[3], s[3];
+    for (int i = 0; i < d; ++i) m[i] = g.mean[i], s[i] = std::sqrt(g.cov(i, i));
+    return gaussian::cell_average(d, lo, hi, m, s);
+  }
+  static const double node[5] = {0.0, 0.5384693101056831, -0.5384693101056831,
+                                 0.9061798459386640, -0.9061798459386640};
+  static const double weight[5] = {0.5688888888888889, 0.4786286704993665, 0.4786286704993665,
+                                   0.2369268850561891, 0.2369268850561891};
+  double sum = 0, x[3] = {0, 0, 0};
+  const int n2 = d > 1 ? 5 : 1, n3 = d > 2 ? 5 : 1;
+  for (int k = 0; k < n3; ++k)
+    for (int j = 0; j < n2; ++j)
+      for (int i = 0; i < 5; ++i) {
+        const int q[3] = {i, j, k};
+        double w = 1;
+        for (int a = 0; a < d; ++a) {
+          x[a] = 0.5 * (lo[a] + hi[a]) + 0.5 * (hi[a] - lo[a]) * node[q[a]];
+          w *= 0.5 * weight[q[a]];
+        }
+        sum += w * density(g, x);
+      }
+  return sum;
+}
+
 class OU : public Problem {
  public:
   std::string name() const override { return "ou"; }
   std::string description() const override {
-    return "Ornstein-Uhlenbeck dX = -theta X dt + sigma dW per axis; exact Gaussian law";
+    return "Ornstein-Uhlenbeck dX = -B X dt + G dW (matrix B, G); exact Gaussian law";
   }
   void configure(MPI_Comm comm, int dim) override {
     dim_ = dim;
-    OptionsBlock opt(comm, "ou_", "Ornstein-Uhlenbeck problem: dX = -theta X dt + sigma dW");
-    theta_ = per_axis(opt.reals("-theta", "Mean-reversion rate theta >= 0 (one or per axis)",
-                                {1.0}, 3), dim, "-ou_theta");
-    sigma_ = per_axis(opt.reals("-sigma", "Noise amplitude sigma (one or per axis)", {1.0}, 3),
-                      dim, "-ou_sigma");
+    OptionsBlock opt(comm, "ou_", "Ornstein-Uhlenbeck problem: dX = -B X dt + G dW");
+    const auto theta = per_axis(opt.reals("-theta", "B = diag(theta) (one or per axis)", {1.0}, 3),
+                                dim, "-ou_theta");
+    const auto sigma = per_axis(opt.reals("-sigma", "G = diag(sigma) (one or per axis)", {1.0}, 3),
+                                dim, "-ou_sigma");
+    const auto Bv = opt.reals("-B", "Drift matrix B, dim x dim entries row by row (overrides "
+                              "-ou_theta)", {}, 9);
+    const auto Gv = opt.reals("-G", "Noise matrix G, dim x dim entries row by row (overrides "
+                              "-ou_sigma)", {}, 9);
     m0_ = per_axis(opt.reals("-mean0", "Initial mean (one or per axis)", {1.0}, 3), dim,
                    "-ou_mean0");
-    v0_ = per_axis(opt.reals("-var0", "Initial variance > 0 (one or per axis)", {0.1}, 3), dim,
-                   "-ou_var0");
-    for (int d = 0; d < dim; ++d) {
-      if (!(theta_[d] >= 0)) throw Error("-ou_theta must be >= 0");
-      if (!(v0_[d] > 0)) throw Error("-ou_var0 must be > 0");
+    const auto v0 = per_axis(opt.reals("-var0", "Initial variance > 0 (one or per axis)", {0.1}, 3),
+                             dim, "-ou_var0");
+    const std::size_t dd = std::size_t(dim) * dim;
+    if (!Bv.empty() && Bv.size() != dd)
+      throw Error("-ou_B takes " + std::to_string(dd) + " values (dim x dim, row by row)");
+    if (!Gv.empty() && Gv.size() != dd)
+      throw Error("-ou_G takes " + std::to_string(dd) + " values (dim x dim, row by row)");
+    B_ = Mat(dim);
+    Mat G(dim);
+    for (int i = 0; i < dim; ++i) {
+      B_(i, i) = theta[i];
+      G(i, i) = sigma[i];
+      if (!(v0[i] > 0)) throw Error("-ou_var0 must be > 0");
     }
+    if (!Bv.empty()) B_.a = Bv;
+    if (!Gv.empty()) G.a = Gv;
+    D_ = G * small::transpose(G);
+    S0_ = Mat(dim);
+    for (int i = 0; i < dim; ++i) S0_(i, i) = v0[i];
+    // Stable B (Re eig > 0) iff B S + S B^T = I has a positive-definite solution (Lyapunov).
+    try {
+      const Mat S = small::lyapunov(B_, Mat(dim, 1.0));
+      make_gaussian(std::vector<double>(dim, 0.0), S);
+      stable_ = true;
+      Sinf_ = small::lyapunov(B_, D_);
+      stationary_ = make_gaussian(std::vector<double>(dim, 0.0), Sinf_);
+    } catch (const std::exception&) {
+      stable_ = false;
+    }
+    cached_t_ = -1;
   }
   Box default_box() const override {
     Box b;
-    for (int d = 0; d < 3; ++d) {
-      double L = 0;
-      const double T = default_t_final();
-      for (int s = 0; s <= 64; ++s) {
-        const double t = T * s / 64.0;
-        L = std::max(L, std::fabs(mean(d, t)) + 8.0 * std::sqrt(var(d, t)));
-      }
-      b.lo[d] = -L;
-      b.hi[d] = L;
+    const double T = default_t_final();
+    std::vector<double> L(3, 0.0);
+    for (int s = 0; s <= 64; ++s) {
+      const Gaussian& g = law(T * s / 64.0);
+      for (int d = 0; d < dim_; ++d)
+        L[d] = std::max(L[d], std::fabs(g.mean[d]) + 8.0 * std::sqrt(g.cov(d, d)));
     }
+    for (int d = 0; d < 3; ++d) b.lo[d] = -L[d], b.hi[d] = L[d];
     return b;
   }
   double default_t_final() const override { return 1.0; }
 
   void drift(const double* x, double, double* b) const override {
-    for (int d = 0; d < dim_; ++d) b[d] = -theta_[d] * x[d];
+    for (int i = 0; i < dim_; ++i) {
+      b[i] = 0;
+      for (int j = 0; j < dim_; ++j) b[i] -= B_(i, j) * x[j];
+    }
   }
   void diffusion(const double*, double, double* a) const override {
     for (int i = 0; i < 9; ++i) a[i] = 0;
-    for (int d = 0; d < dim_; ++d) a[4 * d] = sigma_[d] * sigma_[d];
+    for (int i = 0; i < dim_; ++i)
+      for (int j = 0; j < dim_; ++j) a[3 * i + j] = D_(i, j);
+  }
+  bool diagonal_diffusion() const override {
+    for (int i = 0; i < dim_; ++i)
+      for (int j = 0; j < dim_; ++j)
+        if (i != j && D_(i, j) != 0) return false;
+    return true;
   }
   bool time_dependent() const override { return false; }
 
-  double initial_density(const double* x) const override {
-    double s[3];
-    for (int d = 0; d < 3; ++d) s[d] = std::sqrt(v0_[d]);
-    return gaussian::density(dim_, x, m0_.data(), s);
-  }
+  double initial_density(const double* x) const override { return density(law(0.0), x); }
   double initial_cell_average(const double* lo, const double* hi) const override {
     return exact_cell_average(lo, hi, 0.0);
   }
   bool has_exact() const override { return true; }
   double exact_cell_average(const double* lo, const double* hi, double t) const override {
-    double m[3], s[3];
-    for (int d = 0; d < 3; ++d) m[d] = mean(d, t), s[d] = std::sqrt(var(d, t));
-    return gaussian::cell_average(dim_, lo, hi, m, s);
+    return cell_average(law(t), lo, hi);
   }
-  bool has_stationary() const override {
-    for (int d = 0; d < dim_; ++d)
-      if (!(theta_[d] > 0)) return false;
-    return true;
-  }
+  bool has_stationary() const override { return stable_; }
   double stationary_cell_average(const double* lo, const double* hi) const override {
-    double m[3] = {0, 0, 0}, s[3];
-    for (int d = 0; d < 3; ++d) s[d] = sigma_[d] / std::sqrt(2 * std::max(theta_[d], 1e-300));
-    return gaussian::cell_average(dim_, lo, hi, m, s);
+    return cell_average(stationary_, lo, hi);
   }
   nlohmann::json parameters() const override {
-    auto cut = [this](const std::vector<double>& v) {
-      return std::vector<double>(v.begin(), v.begin() + dim_);
-    };
-    return {{"theta", cut(theta_)}, {"sigma", cut(sigma_)}, {"mean0", cut(m0_)},
-            {"var0", cut(v0_)}};
+    nlohmann::json j;
+    j["B"] = B_.a;
+    j["D"] = D_.a;
+    j["mean0"] = std::vector<double>(m0_.begin(), m0_.begin() + dim_);
+    j["cov0"] = S0_.a;
+    if (stable_) j["stationary_cov"] = Sinf_.a;
+    return j;
   }
 
  private:
-  double mean(int d, double t) const { return m0_[d] * std::exp(-theta_[d] * t); }
-  double var(int d, double t) const {
-    const double th = theta_[d], s2 = sigma_[d] * sigma_[d];
-    if (th == 0) return v0_[d] + s2 * t;
-    const double e = std::exp(-2 * th * t);
-    return v0_[d] * e - s2 / (2 * th) * std::expm1(-2 * th * t);
+  // The exact law at time t (cached: error norms ask for every cell at the same t).
+  const Gaussian& law(double t) const {
+    if (t == cached_t_) return cached_;
+    const Mat E = small::expm([&] {
+      Mat m = B_;
+      for (double& v : m.a) v *= -t;
+      return m;
+    }());
+    std::vector<double> mean(dim_, 0.0);
+    for (int i = 0; i < dim_; ++i)
+      for (int j = 0; j < dim_; ++j) mean[i] += E(i, j) * m0_[j];
+    Mat cov = E * S0_ * small::transpose(E);
+    const Mat Q = small::noise_covariance(B_, D_, t);
+    for (std::size_t k = 0; k < cov.a.size(); ++k) cov.a[k] += Q.a[k];
+    for (int i = 0; i < dim_; ++i)
+      for (int j = i + 1; j < dim_; ++j) cov(i, j) = cov(j, i) = 0.5 * (cov(i, j) + cov(j, i));
+    cached_ = make_gaussian(mean, cov);
+    cached_t_ = t;
+    return cached_;
   }
-  std::vector<double> theta_, sigma_, m0_, v0_;
+
+  Mat B_, D_, S0_, Sinf_;
+  std::vector<double> m0_;
+  bool stable_ = false;
+  Gaussian stationary_;
+  mutable Gaussian cached_;
+  mutable double cached_t_ = -1;
 };
 
 }  // namespace

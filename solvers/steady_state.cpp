@@ -73,6 +73,7 @@ SteadyResult SteadyState::solve(Vec rho) {
     FP_CHECK(PCSetType(pc, PCMG));
     FP_CHECK(PCMGSetLevels(pc, multigrid_levels(g), nullptr));
     FP_CHECK(PCMGSetGalerkin(pc, PC_MG_GALERKIN_PMAT));
+    FP_CHECK(PCMGSetType(pc, PC_MG_FULL));
   }
   FP_CHECK(KSPSetFromOptions(ksp));
 

@@ -106,7 +106,9 @@ BOOST_AUTO_TEST_CASE(one_and_two_ranks_give_identical_cells) {
        {kWallOU + "-dim 2 -da_grid_x 40 -da_grid_y 33 -fp_scheme sg",
         kWallOU + "-dim 2 -da_grid_x 40 -da_grid_y 33 -fp_scheme muscl",
         kPeriodic + "-dim 3 -da_grid_x 12 -da_grid_y 10 -da_grid_z 9 -fp_scheme upwind",
-        std::string(" -problem heat -dim 1 -da_grid_x 101 -bc absorbing -box_lo -2 -box_hi 2")}) {
+        std::string(" -problem heat -dim 1 -da_grid_x 101 -bc absorbing -box_lo -2 -box_hi 2"),
+        std::string(" -problem ou -dim 3 -ou_B 1,0.3,0,-0.2,1.2,0.1,0,0.2,0.8"
+                    " -ou_G 1,0,0,0.3,0.9,0,0.1,0.2,0.8 -da_grid_x 13 -da_grid_y 12 -da_grid_z 10")}) {
     std::vector<double> par, ser;
     {
       ScopedOptions opts(c + quiet("ranks-par"));
