@@ -72,6 +72,7 @@ void register_builtin_problems() {
     register_problem("ou", make_ou_problem);
     register_problem("custom", make_custom_problem);
     register_problem("double-well", make_double_well_problem);
+    register_problem("langevin-gmm", make_langevin_gmm_problem);
   });
 }
 

@@ -70,6 +70,7 @@ std::unique_ptr<Problem> make_heat_problem();
 std::unique_ptr<Problem> make_ou_problem();
 std::unique_ptr<Problem> make_custom_problem();
 std::unique_ptr<Problem> make_double_well_problem();
+std::unique_ptr<Problem> make_langevin_gmm_problem();
 void register_builtin_problems();
 
 // Reads an axis-wise parameter: one value applies to every axis, or exactly dim values.

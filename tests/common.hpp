@@ -58,6 +58,30 @@ inline std::vector<double> gather(const Grid& g, Vec v) {
   return std::vector<double>(a.data(), a.data() + n);
 }
 
+// Runs `args` on all ranks and again on rank 0 alone (PETSC_COMM_SELF); returns the largest
+// cell difference relative to the largest cell value (rank 0; -1 elsewhere).
+inline double parallel_vs_serial(const std::string& args, const std::string& name) {
+  std::vector<double> par;
+  {
+    ScopedOptions opts(args + quiet(name + "-par"));
+    Simulation sim(world());
+    sim.run();
+    par = gather(sim.grid(), sim.solution());
+  }
+  if (rank() != 0) return -1;
+  ScopedOptions opts(args + " -progress_seconds -1 -vtk 0 -output test-out/" + name + "-ser");
+  Simulation sim(PETSC_COMM_SELF);
+  sim.run();
+  const std::vector<double> ser = gather(sim.grid(), sim.solution());
+  BOOST_REQUIRE_EQUAL(par.size(), ser.size());
+  double scale = 0, diff = 0;
+  for (size_t i = 0; i < par.size(); ++i) {
+    scale = std::max(scale, std::fabs(ser[i]));
+    diff = std::max(diff, std::fabs(par[i] - ser[i]));
+  }
+  return diff / scale;
+}
+
 // Observed order from errors on grids refined by 2.
 inline double order(double coarse, double fine) { return std::log(coarse / fine) / std::log(2.0); }
 
