@@ -71,6 +71,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     so.cfl = opt.real("-fp_cfl", "Default step as a fraction of the positivity bound", 0.9);
     if (!(so.cfl > 0)) throw Error("-fp_cfl must be positive");
     steady_ = opt.flag("-steady", "Compute the stationary law directly (no time stepping)", false);
+    steady_options_ = read_steady_options(comm);
     so.until_stationary = opt.real("-until_stationary",
                                    "Time mode: stop once ||L rho||_1 <= TOL max_rate ||rho||_1", 0);
     so.progress_seconds = opt.real("-progress_seconds",
@@ -124,7 +125,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
       for (int d = 0; d < dim; ++d)
         if (grid_->bc(d) == Boundary::absorbing)
           throw Error("-steady: with absorbing walls all mass leaves; there is no stationary law");
-      steady_solver_ = std::make_unique<SteadyState>(*op_);
+      steady_solver_ = std::make_unique<SteadyState>(*op_, steady_options_);
       if (vtk && !help_only) writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_);
       return;
     }

@@ -38,6 +38,7 @@ class Simulation {
   std::unique_ptr<FokkerPlanckOperator> op_;
   std::unique_ptr<TimeStepper> stepper_;
   std::unique_ptr<SteadyState> steady_solver_;
+  SteadyOptions steady_options_;
   std::unique_ptr<VtkSeriesWriter> writer_;
   VecH rho_;
   std::string problem_name_, output_;

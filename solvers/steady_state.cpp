@@ -33,15 +33,21 @@ nlohmann::json SteadyResult::to_json() const {
           {"krylov_iterations", krylov_iterations}, {"residual", residual}, {"mass", mass}};
 }
 
-SteadyState::SteadyState(FokkerPlanckOperator& op) : op_(op) {
+SteadyOptions read_steady_options(MPI_Comm comm) {
+  SteadyOptions o;
+  OptionsBlock opt(comm, "steady_", "fpflow steady state (-steady: shifted inverse iteration)");
+  o.tol = opt.real("-tol", "Stop when ||L rho||_1 <= tol * max_rate * ||rho||_1", o.tol);
+  o.max_it = opt.integer("-max_it", "Maximum inverse-iteration steps", o.max_it);
+  o.shift = opt.real("-shift", "Shift sigma relative to the largest diagonal of L", o.shift);
+  if (!(o.tol > 0) || !(o.shift > 0) || o.max_it < 1)
+    throw Error("-steady_tol, -steady_shift and -steady_max_it must be positive");
+  return o;
+}
+
+SteadyState::SteadyState(FokkerPlanckOperator& op, const SteadyOptions& opt)
+    : op_(op), tol_(opt.tol), shift_rel_(opt.shift), max_it_(opt.max_it) {
   if (!is_linear(op.scheme()))
     throw Error("-steady needs a linear flux scheme (-fp_scheme sg or upwind), not muscl");
-  OptionsBlock opt(op.grid().comm(), "steady_", "fpflow steady state (shifted inverse iteration)");
-  tol_ = opt.real("-tol", "Stop when ||L rho||_1 <= tol * max_rate * ||rho||_1", tol_);
-  max_it_ = opt.integer("-max_it", "Maximum inverse-iteration steps", max_it_);
-  shift_rel_ = opt.real("-shift", "Shift sigma relative to the largest diagonal of L", shift_rel_);
-  if (!(tol_ > 0) || !(shift_rel_ > 0) || max_it_ < 1)
-    throw Error("-steady_tol, -steady_shift and -steady_max_it must be positive");
 }
 
 SteadyResult SteadyState::solve(Vec rho) {

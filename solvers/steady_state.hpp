@@ -31,16 +31,23 @@ struct SteadyResult {
   nlohmann::json to_json() const;
 };
 
+struct SteadyOptions {
+  double tol = 1e-10, shift = 1e-8;
+  PetscInt max_it = 30;
+};
+// Reads -steady_tol, -steady_max_it, -steady_shift (read on every run, so -help lists them).
+SteadyOptions read_steady_options(MPI_Comm comm);
+
 class SteadyState {
  public:
-  explicit SteadyState(FokkerPlanckOperator& op);
+  SteadyState(FokkerPlanckOperator& op, const SteadyOptions& opt);
   // rho: initial guess in, stationary density (same mass) out.
   SteadyResult solve(Vec rho);
 
  private:
   FokkerPlanckOperator& op_;
-  double tol_ = 1e-10, shift_rel_ = 1e-8;
-  PetscInt max_it_ = 30;
+  double tol_, shift_rel_;
+  PetscInt max_it_;
 };
 
 }  // namespace fpflow

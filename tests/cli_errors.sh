@@ -75,7 +75,9 @@ expect_error dash-expression "starting with '-'" $FP -problem custom -custom_dri
 if timeout 60 $FP -help > help.txt 2>&1; then
   missing=""
   for o in -problem -dim -da_grid_x -box_lo -bc -fp_scheme -fp_limiter -output -output_every \
-           -progress_seconds -heat_beta -ou_theta -custom_drift_x -custom_params -ts_type; do
+           -progress_seconds -heat_beta -ou_theta -ou_B -custom_drift_x -custom_params \
+           -custom_diffusion_xy -custom_noise_xy -custom_potential -dw_eps -gmm_modes -fp_cross \
+           -steady -steady_tol -until_stationary -ts_type; do
     grep -q -- "$o" help.txt || missing+=" $o"
   done
   if [ -z "$missing" ]; then pass=$((pass + 1)); echo "ok   help lists all options"
