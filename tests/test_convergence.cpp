@@ -215,3 +215,10 @@ BOOST_AUTO_TEST_CASE(multigrid_iterations_are_mesh_independent) {
   BOOST_CHECK_LE(*hi - *lo, 2.0);
   BOOST_CHECK_LE(*hi, 15.0);
 }
+
+BOOST_AUTO_TEST_CASE(ou_matrix_stationary_lyapunov_3d) {
+  // measured L1: 2.661e-1, 5.757e-2, 1.411e-2 (orders 2.21, 2.03)
+  const auto e = l1_errors(kOU3 + " -steady", 3, {12, 24, 48});
+  BOOST_CHECK_LE(std::fabs(order(e[1], e[2]) - 2), 0.1);
+  BOOST_CHECK_CLOSE(e.back(), 1.411e-2, 15.0);
+}
