@@ -165,7 +165,7 @@ class Custom : public Problem {
   bool normalize_initial() const override { return normalize_; }
   bool has_exact() const override { return has_exact_; }
   double exact_cell_average(const double* lo, const double* hi, double t) const override {
-    return cell_average_gl3(dim_, lo, hi, [&](const double* x) {
+    return cell_average_gl(dim_, lo, hi, [&](const double* x) {
       set(x, t);
       return exact_.Eval();
     });
@@ -191,7 +191,7 @@ class Custom : public Problem {
   }
   bool has_stationary() const override { return has_stationary_; }
   double stationary_cell_average(const double* lo, const double* hi) const override {
-    return cell_average_gl3(dim_, lo, hi, [&](const double* x) {
+    return cell_average_gl(dim_, lo, hi, [&](const double* x) {
       set(x, 0.0);
       return stationary_.Eval();
     });

@@ -89,16 +89,10 @@ class DoubleWell : public Problem {
  private:
   // Integral of e^{-barrier (x^2-1)^2/eps} over [a, b], 5-point Gauss-Legendre.
   double gl5(double a, double b) const {
-    static const double n[5] = {0.0, 0.5384693101056831, -0.5384693101056831,
-                                0.9061798459386640, -0.9061798459386640};
-    static const double w[5] = {0.5688888888888889, 0.4786286704993665, 0.4786286704993665,
-                                0.2369268850561891, 0.2369268850561891};
-    double s = 0;
-    for (int i = 0; i < 5; ++i) {
-      const double x = 0.5 * (a + b) + 0.5 * (b - a) * n[i];
-      s += w[i] * std::exp(-barrier_ * (x * x - 1) * (x * x - 1) / eps_);
-    }
-    return 0.5 * (b - a) * s;
+    const auto f = [this](const double* x) {
+      return std::exp(-barrier_ * (x[0] * x[0] - 1) * (x[0] * x[0] - 1) / eps_);
+    };
+    return (b - a) * cell_average_gl(1, &a, &b, f, 5);
   }
   double barrier_ = 1.0, eps_ = 0.5, kappa_ = 1.0, m0_ = -1.0, s0_ = 0.3, t_final_ = 2.0, zx_ = 1;
 };

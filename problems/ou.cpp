@@ -69,24 +69,7 @@ double cell_average(const Gaussian& g, const double* lo, const double* hi) {
     for (int i = 0; i < d; ++i) m[i] = g.mean[i], s[i] = std::sqrt(g.cov(i, i));
     return gaussian::cell_average(d, lo, hi, m, s);
   }
-  static const double node[5] = {0.0, 0.5384693101056831, -0.5384693101056831,
-                                 0.9061798459386640, -0.9061798459386640};
-  static const double weight[5] = {0.5688888888888889, 0.4786286704993665, 0.4786286704993665,
-                                   0.2369268850561891, 0.2369268850561891};
-  double sum = 0, x[3] = {0, 0, 0};
-  const int n2 = d > 1 ? 5 : 1, n3 = d > 2 ? 5 : 1;
-  for (int k = 0; k < n3; ++k)
-    for (int j = 0; j < n2; ++j)
-      for (int i = 0; i < 5; ++i) {
-        const int q[3] = {i, j, k};
-        double w = 1;
-        for (int a = 0; a < d; ++a) {
-          x[a] = 0.5 * (lo[a] + hi[a]) + 0.5 * (hi[a] - lo[a]) * node[q[a]];
-          w *= 0.5 * weight[q[a]];
-        }
-        sum += w * density(g, x);
-      }
-  return sum;
+  return cell_average_gl(d, lo, hi, [&](const double* x) { return density(g, x); }, 5);
 }
 
 class OU : public Problem {

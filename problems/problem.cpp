@@ -6,12 +6,20 @@
 
 namespace fpflow {
 
-double cell_average_gl3(int dim, const double* lo, const double* hi,
-                        const std::function<double(const double*)>& f) {
-  static const double node[3] = {-std::sqrt(0.6), 0.0, std::sqrt(0.6)};
-  static const double weight[3] = {5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0};  // sum 1 on [-1,1]/2
+double cell_average_gl(int dim, const double* lo, const double* hi,
+                       const std::function<double(const double*)>& f, int points) {
+  // Nodes on [-1, 1]; weights normalised to sum 1 (an average, not an integral).
+  static const double node3[3] = {-0.7745966692414834, 0.0, 0.7745966692414834};
+  static const double weight3[3] = {5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0};
+  static const double node5[5] = {-0.9061798459386640, -0.5384693101056831, 0.0,
+                                  0.5384693101056831, 0.9061798459386640};
+  static const double weight5[5] = {0.1184634425280945, 0.2393143352496832, 0.2844444444444444,
+                                    0.2393143352496832, 0.1184634425280945};
+  if (points != 3 && points != 5) throw Error("internal: Gauss-Legendre with 3 or 5 points only");
+  const double* node = points == 3 ? node3 : node5;
+  const double* weight = points == 3 ? weight3 : weight5;
   double x[3] = {0, 0, 0}, sum = 0;
-  const int n1 = 3, n2 = dim > 1 ? 3 : 1, n3 = dim > 2 ? 3 : 1;
+  const int n1 = points, n2 = dim > 1 ? points : 1, n3 = dim > 2 ? points : 1;
   for (int k = 0; k < n3; ++k)
     for (int j = 0; j < n2; ++j)
       for (int i = 0; i < n1; ++i) {
@@ -27,7 +35,7 @@ double cell_average_gl3(int dim, const double* lo, const double* hi,
 }
 
 double Problem::initial_cell_average(const double* lo, const double* hi) const {
-  return cell_average_gl3(dim_, lo, hi, [this](const double* x) { return initial_density(x); });
+  return cell_average_gl(dim_, lo, hi, [this](const double* x) { return initial_density(x); });
 }
 
 double Problem::exact_cell_average(const double*, const double*, double) const {

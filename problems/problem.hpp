@@ -55,9 +55,10 @@ class Problem : public Coefficients {
   int dim_ = 2;
 };
 
-// Average over [lo, hi] of f(x) by 3-point Gauss-Legendre per axis (dim axes).
-double cell_average_gl3(int dim, const double* lo, const double* hi,
-                        const std::function<double(const double*)>& f);
+// Average over [lo, hi] of f(x) by Gauss-Legendre with `points` (3 or 5) nodes per axis
+// (dim axes): exact for polynomials of degree 5 resp. 9 per axis.
+double cell_average_gl(int dim, const double* lo, const double* hi,
+                       const std::function<double(const double*)>& f, int points = 3);
 
 // Registry: problems by name.
 using ProblemFactory = std::function<std::unique_ptr<Problem>()>;
