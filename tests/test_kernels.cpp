@@ -130,3 +130,23 @@ BOOST_AUTO_TEST_CASE(philox_known_answer_and_normal_moments) {
   BOOST_CHECK_SMALL(s2 / N - 1, 6 * std::sqrt(2.0 / N));
   BOOST_CHECK_SMALL(s4 / N - 3, 6 * std::sqrt(96.0 / N));
 }
+
+#include "verification/statistics.hpp"
+
+BOOST_AUTO_TEST_CASE(statistical_floors_match_verification_md) {
+  using namespace fpflow::stats;
+  // VERIFICATION.md: K = 50, N = 1e6, delta = 1e-6 -> L1 floor 0.0123.
+  BOOST_CHECK_CLOSE(l1_floor(50, 1e6, 1e-6), 0.0123, 1.0);
+  // DKW coefficient 2.693/sqrt(N) at delta = 1e-6.
+  BOOST_CHECK_CLOSE(dkw_floor(1e6, 1e-6) * 1e3, 2.693, 0.1);
+  BOOST_CHECK_CLOSE(richardson_bound(3e-4), 4e-4, 1e-12);
+  BOOST_CHECK_CLOSE(w1_gaussian_floor(2.0, 1e4, 1e-6), 2 * (0.01288 + std::sqrt(2 * std::log(1e6) / 1e4)), 1e-9);
+  // Bin merging: every group reaches the minimum expected count; the tail joins its neighbour.
+  const std::vector<double> p = {1e-6, 2e-6, 0.1, 0.3, 0.3, 0.299, 1e-3, 1e-6};
+  const auto g = merge_sparse_bins(p, 1000.0);
+  std::vector<double> count(g.back() + 1, 0.0);
+  for (size_t k = 0; k < p.size(); ++k) count[g[k]] += 1000 * p[k];
+  for (double c : count) BOOST_CHECK_GE(c, 5.0);
+  BOOST_CHECK_EQUAL(g.front(), 0u);
+  BOOST_CHECK(std::is_sorted(g.begin(), g.end()));
+}
