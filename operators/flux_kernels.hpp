@@ -108,9 +108,24 @@ enum class CrossStencil { monotone, average };
 // cross stencil, an M-matrix exactly when |a_ij| <= min(a_ii h_j/h_i, a_jj h_i/h_j).
 // average: the symmetric 4-cell average (9-point stencil); never an M-matrix if a_ij != 0.
 // Both are second order at the face.
-inline CrossWeights cross_weights(CrossStencil s, double C, double hj) {
+// Where the face's line sits across the transverse axis j: next to a non-periodic wall the
+// ghost beyond it is not data (a mirror would force d_j rho = 0 there, which zero normal flux
+// does not imply once a_ij != 0), so the gradient uses the two one-sided interior differences.
+enum class TransverseSide { interior, low_wall, high_wall, single_cell };
+
+inline CrossWeights cross_weights(CrossStencil s, double C, double hj,
+                                  TransverseSide side = TransverseSide::interior) {
   CrossWeights w;
-  if (C == 0.0) return w;
+  if (C == 0.0 || side == TransverseSide::single_cell) return w;
+  if (side != TransverseSide::interior) {
+    const double c = -C / (2 * hj);
+    if (side == TransverseSide::low_wall) {  // G = [(L+ - L) + (K+ - K)] / 2h
+      w.Lp = c, w.L = -c, w.Kp = c, w.K = -c;
+    } else {                                 // G = [(L - L-) + (K - K-)] / 2h
+      w.L = c, w.Lm = -c, w.K = c, w.Km = -c;
+    }
+    return w;
+  }
   if (s == CrossStencil::average) {
     const double c = -C / (4 * hj);
     w.Kp = w.Lp = c;

@@ -260,8 +260,15 @@ void FokkerPlanckOperator::update_coefficients(double t) {
         }
         F[k] = FaceCoef{bv[a] - 0.5 * div_a, 0.5 * af[4 * a]};
         if (gibbs_faces_) {
-          // u = b - 1/2 d a = -1/2 a dU: from potential differences, exact for e^{-U}.
-          const double dU = coef_.potential(xl, t) - coef_.potential(xk, t);
+          // u = b - 1/2 d a = -1/2 a dU: from potential differences, exact for e^{-U}. Taken at
+          // the geometric positions x_f -+ h/2 (not the wrapped centres), so a potential that
+          // is not periodic (a tilted washboard) is differenced correctly across the wrap.
+          double ug[3], lg[3];
+          std::copy(x, x + 3, ug);
+          std::copy(x, x + 3, lg);
+          ug[a] -= 0.5 * h;
+          lg[a] += 0.5 * h;
+          const double dU = coef_.potential(lg, t) - coef_.potential(ug, t);
           if (!std::isfinite(dU) && bad.empty())
             bad = "potential is not finite near x = " + point_string(x, dim);
           F[k].u = -F[k].D * dU / h;
@@ -300,8 +307,9 @@ void FokkerPlanckOperator::face_fluxes(const PetscScalar*, int a, bool with_cros
     if (j < grid_.dim()) {
       const std::ptrdiff_t lj = grid_.lstride(j);
       const double hj = grid_.h(j);
+      const kernels::TransverseSide side = transverse_side(j, line_coordinate(a, line, j));
       for (PetscInt f = 0; f < nf; ++f) {
-        const kernels::CrossWeights w = kernels::cross_weights(cross_stencil_, C[f][n], hj);
+        const kernels::CrossWeights w = kernels::cross_weights(cross_stencil_, C[f][n], hj, side);
         const PetscScalar* L = p + f * ls;
         const PetscScalar* K = L - ls;
         F[f] += w.K * K[0] + w.L * L[0] + w.Kp * K[lj] + w.Km * K[-lj] + w.Lp * L[lj] +
@@ -339,6 +347,22 @@ void FokkerPlanckOperator::apply(double t, Vec rho, Vec out, Part part) {
   LocalVec loc(grid_.dm());
   grid_.to_local(rho, loc);
   apply_local(t, loc, out, part);
+}
+
+kernels::TransverseSide FokkerPlanckOperator::transverse_side(int j, PetscInt i) const {
+  const PetscInt M = grid_.cells(j);
+  if (grid_.bc(j) == Boundary::periodic) return kernels::TransverseSide::interior;
+  if (M < 2) return kernels::TransverseSide::single_cell;
+  if (i == 0) return kernels::TransverseSide::low_wall;
+  if (i == M - 1) return kernels::TransverseSide::high_wall;
+  return kernels::TransverseSide::interior;
+}
+
+// Transverse coordinate j of the owned line `line` along axis a (for_each_line's ordering).
+PetscInt FokkerPlanckOperator::line_coordinate(int a, std::size_t line, int j) const {
+  const int b = (a + 1) % 3;
+  const std::size_t nb = std::size_t(grid_.owned(b));
+  return j == b ? grid_.start(b) + PetscInt(line % nb) : grid_.start(j) + PetscInt(line / nb);
 }
 
 // A column index outside the grid is a ghost: periodic ghosts stay in ghost coordinates (-1, M:
@@ -401,8 +425,8 @@ void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mod
       int n = 0;
       for (int j : {b, c}) {
         if (j < grid_.dim()) {
-          const kernels::CrossWeights w =
-              kernels::cross_weights(cross_stencil_, cross_[a][k][n], grid_.h(j));
+          const kernels::CrossWeights w = kernels::cross_weights(
+              cross_stencil_, cross_[a][k][n], grid_.h(j), transverse_side(j, P[j]));
           auto shifted = [&](std::array<PetscInt, 3> x, int dj) {
             x[j] += dj;
             return x;

@@ -102,6 +102,8 @@ class FokkerPlanckOperator {
   // Entries of one row of the operator matrix (duplicates merged, ghosts mapped to cells).
   void row(std::array<PetscInt, 3> cell, Part part, RowMode mode, std::vector<Entry>& out) const;
   bool map_to_cell(std::array<PetscInt, 3>& c) const;
+  kernels::TransverseSide transverse_side(int j, PetscInt i) const;
+  PetscInt line_coordinate(int a, std::size_t line, int j) const;
 
   const Grid& grid_;
   const Coefficients& coef_;

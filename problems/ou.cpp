@@ -50,6 +50,20 @@ Gaussian make_gaussian(std::vector<double> mean, const Mat& cov) {
           cov(0, 1) * (cov(1, 0) * cov(2, 2) - cov(1, 2) * cov(2, 0)) +
           cov(0, 2) * (cov(1, 0) * cov(2, 1) - cov(1, 1) * cov(2, 0));
   if (!(det > 0)) throw Error("ou: covariance is not positive definite");
+  // Positive definite iff the Cholesky factorisation succeeds (det > 0 alone admits two
+  // negative eigenvalues in 2-D).
+  Mat Lc(d);
+  for (int i = 0; i < d; ++i)
+    for (int j = 0; j <= i; ++j) {
+      double s = cov(i, j);
+      for (int k = 0; k < j; ++k) s -= Lc(i, k) * Lc(j, k);
+      if (i == j) {
+        if (!(s > 0)) throw Error("ou: covariance is not positive definite");
+        Lc(i, i) = std::sqrt(s);
+      } else {
+        Lc(i, j) = s / Lc(j, j);
+      }
+    }
   g.norm = 1.0 / std::sqrt(std::pow(2 * M_PI, d) * det);
   return g;
 }

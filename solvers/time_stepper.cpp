@@ -158,6 +158,27 @@ PetscErrorCode TimeStepper::post_step(TS ts) {
     Vec U;
     FP_CHECK(TSGetTime(ts, &t));
     FP_CHECK(TSGetSolution(ts, &U));
+    if (self->check_positivity_) {
+      PetscBool ok;
+      FP_CHECK(domain_check(ts, t, U, &ok));
+      if (!ok) {
+        // The final combination of an RK step went negative although every stage passed:
+        // undo the step and retry it with a quarter of the step size.
+        PetscReal tprev;
+        FP_CHECK(TSGetPrevTime(ts, &tprev));
+        const double taken = t - tprev;
+        if (++self->rollbacks_ > 50 || !(taken > 1e-14 * self->opt_.t_final))
+          throw Error("the density became negative or not finite at t = " + std::to_string(t) +
+                      ": the explicit step exceeds the positivity bound (drop -ts_dt to use "
+                      "the bound, or use an implicit -ts_type)");
+        FP_CHECK(TSRollBack(ts));
+        // TSStep may already have declared the final time reached: keep integrating.
+        FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_ITERATING));
+        FP_CHECK(TSSetTimeStep(ts, 0.25 * taken));
+        return;
+      }
+      self->rollbacks_ = 0;  // the limit is on consecutive rollbacks
+    }
     if (self->opt_.until_stationary > 0) {
       // Relative rate of change ||L rho||_1 / (max_rate ||rho||_1): the steady criterion.
       VecH Lr;
@@ -171,25 +192,6 @@ PetscErrorCode TimeStepper::post_step(TS ts) {
         self->stationary_reached_ = true;
         FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_USER));
       }
-    }
-    if (!self->check_positivity_) return;
-    PetscBool ok;
-    FP_CHECK(domain_check(ts, t, U, &ok));
-    if (!ok) {
-      // The final combination of an RK step went negative although every stage passed: undo
-      // the step and retry it with a quarter of the step size.
-      PetscReal dt;
-      FP_CHECK(TSGetTimeStep(ts, &dt));
-      PetscReal tprev;
-      FP_CHECK(TSGetPrevTime(ts, &tprev));
-      const double taken = t - tprev;
-      if (++self->rollbacks_ > 50 || !(taken > 1e-14 * self->opt_.t_final))
-        throw Error("the density became negative or not finite at t = " + std::to_string(t) +
-                    ": the explicit step exceeds the positivity bound (drop -ts_dt to use the "
-                    "bound, or use an implicit -ts_type)");
-      FP_CHECK(TSRollBack(ts));
-      FP_CHECK(TSSetTimeStep(ts, 0.25 * taken));
-      return;
     }
     if (self->follow_bound_) FP_CHECK(TSSetTimeStep(ts, self->default_step(t)));
   });
