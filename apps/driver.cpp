@@ -81,7 +81,6 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     const bool vtk = opt.flag("-vtk", "Write the VTK time series (fpflow.pvd)", true);
     output_every_ = opt.integer("-output_every",
                                 "Write a VTK frame every N steps (0: about 10 frames per run)", 0);
-    write_summary_ = true;
     t_final_ = problem_->default_t_final();
     spec.stencil_width = FokkerPlanckOperator::stencil_width(scheme_);
     spec.box_stencil = !problem_->diagonal_diffusion() && dim > 1;

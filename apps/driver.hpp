@@ -48,7 +48,7 @@ class Simulation {
   Monotonicity monotone_;
   double t_final_ = 1, mass0_ = 0;
   PetscInt output_every_ = 0, last_frame_step_ = -1;
-  bool write_summary_ = true, steady_ = false;
+  bool steady_ = false;
 };
 
 // Prints the options of every registered problem (for -help), without running anything.

@@ -292,7 +292,7 @@ void FokkerPlanckOperator::update_coefficients(double t) {
 // Fluxes through the nf faces of one line along axis a (face f between cells f-1 and f of the
 // line, p pointing at the line's first owned cell in the ghosted array).
 template <class Flux>
-void FokkerPlanckOperator::face_fluxes(const PetscScalar*, int a, bool with_cross,
+void FokkerPlanckOperator::face_fluxes(int a, bool with_cross,
                                        const Flux& flux, std::size_t line, const PetscScalar* p,
                                        double* F) const {
   const PetscInt nf = grid_.owned(a) + 1;
@@ -336,7 +336,7 @@ void FokkerPlanckOperator::apply_local(double t, Vec rho_local, Vec out, Part pa
       for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
         const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
         PetscScalar* out_line = o.data() + grid_.owned_index(idx[0], idx[1], idx[2]);
-        face_fluxes(in.data(), a, with_cross, flux, line, p, F.data());
+        face_fluxes(a, with_cross, flux, line, p, F.data());
         for (PetscInt f = 0; f + 1 < nf; ++f) out_line[f * os] += (F[f] - F[f + 1]) * inv_h;
       });
     }
@@ -490,7 +490,7 @@ double FokkerPlanckOperator::local_outflow(double t, Vec rho_local) {
       F.resize(nf);
       for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
         const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
-        face_fluxes(in.data(), a, cross_present_, flux, line, p, F.data());
+        face_fluxes(a, cross_present_, flux, line, p, F.data());
         if (low) out -= F[0] * area;
         if (high) out += F[nf - 1] * area;
       });
@@ -556,7 +556,7 @@ void FokkerPlanckOperator::current(double t, Vec rho_local, std::vector<double>&
       for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
         const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
         const std::ptrdiff_t o = grid_.owned_index(idx[0], idx[1], idx[2]);
-        face_fluxes(in.data(), a, cross_present_, flux, line, p, F.data());
+        face_fluxes(a, cross_present_, flux, line, p, F.data());
         for (PetscInt f = 0; f + 1 < nf; ++f) J3[3 * (o + f * os) + a] = 0.5 * (F[f] + F[f + 1]);
       });
     }

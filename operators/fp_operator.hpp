@@ -95,7 +95,7 @@ class FokkerPlanckOperator {
   enum class RowMode { jacobian, rate, rate_drift_only };
   void update_coefficients(double t);
   template <class Flux>
-  void face_fluxes(const PetscScalar* loc, int a, bool with_cross, const Flux& flux,
+  void face_fluxes(int a, bool with_cross, const Flux& flux,
                    std::size_t line, const PetscScalar* p, double* F) const;
   template <class Visit>
   void for_each_line(int a, Visit&& visit) const;
