@@ -99,13 +99,18 @@ BOOST_AUTO_TEST_CASE(walls_reflect_wrap_and_absorb) {
   spec.cells = {8, 8, 1};
   spec.bc = {Boundary::reflecting, Boundary::periodic, Boundary::reflecting};
   ScopedOptions none("");
+  // 20000 particles from N(0, 0.1^2 I), 50 steps of 0.1 with the walls of `walls`.
+  auto walk = [&](const Grid& walls) {
+    Ensemble e(world(), 2, 20000, 3);
+    e.sample_gaussian({0.0, 0.0}, {0.01, 0, 0, 0.01});
+    for (std::uint32_t k = 0; k < 50; ++k) {
+      e.step_euler_maruyama(noise, 0.1 * k, 0.1, k);
+      e.apply_walls(walls, 0.1 * (k + 1));
+    }
+    return e;
+  };
   Grid box(world(), spec);
-  Ensemble e(world(), 2, 20000, 3);
-  e.sample_gaussian({0.0, 0.0}, {0.01, 0, 0, 0.01});
-  for (std::uint32_t k = 0; k < 50; ++k) {
-    e.step_euler_maruyama(noise, 0.1 * k, 0.1, k);
-    e.apply_walls(box, 0.1 * (k + 1));
-  }
+  const Ensemble e = walk(box);
   BOOST_CHECK_EQUAL(e.alive_count(), 20000u);
   for (std::size_t p = 0; p < e.local_size(); ++p)
     for (int d = 0; d < 2; ++d) {
@@ -115,12 +120,7 @@ BOOST_AUTO_TEST_CASE(walls_reflect_wrap_and_absorb) {
   // Absorbing in x: after long enough almost everyone has left, with exit times in range.
   spec.bc = {Boundary::absorbing, Boundary::periodic, Boundary::reflecting};
   Grid sink(world(), spec);
-  Ensemble a(world(), 2, 20000, 3);
-  a.sample_gaussian({0.0, 0.0}, {0.01, 0, 0, 0.01});
-  for (std::uint32_t k = 0; k < 50; ++k) {
-    a.step_euler_maruyama(noise, 0.1 * k, 0.1, k);
-    a.apply_walls(sink, 0.1 * (k + 1));
-  }
+  const Ensemble a = walk(sink);
   // Exact survival in (-1, 1) for dX = dW from N(0, 0.1^2) with continuous monitoring (sine
   // series, beta = 1/2, L = 1); a walk checked only at step ends can miss exits, never invent
   // them, so its expected survival is at least this: gate alive >= N S - 6 sqrt(N S).
