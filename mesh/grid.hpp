@@ -76,6 +76,14 @@ class Grid {
     return (i - xs_[0]) * os_[0] + (j - xs_[1]) * os_[1] + (k - xs_[2]) * os_[2];
   }
 
+  // Calls fn({i, j, k}) for every owned cell, in owned-array order (x fastest).
+  template <class Fn>
+  void for_each_owned(Fn&& fn) const {
+    for (PetscInt k = xs_[2]; k < xs_[2] + xm_[2]; ++k)
+      for (PetscInt j = xs_[1]; j < xs_[1] + xm_[1]; ++j)
+        for (PetscInt i = xs_[0]; i < xs_[0] + xm_[0]; ++i) fn(std::array<PetscInt, 3>{i, j, k});
+  }
+
   // Writes the physical-boundary ghost layers of a ghosted local array (see header comment).
   void fill_boundary_ghosts(PetscScalar* local) const;
 

@@ -444,13 +444,6 @@ void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mod
   }
 }
 
-template <class Fn>
-static void for_each_owned(const Grid& g, Fn&& fn) {
-  for (PetscInt k = g.start(2); k < g.start(2) + g.owned(2); ++k)
-    for (PetscInt j = g.start(1); j < g.start(1) + g.owned(1); ++j)
-      for (PetscInt i = g.start(0); i < g.start(0) + g.owned(0); ++i) fn(std::array<PetscInt, 3>{i, j, k});
-}
-
 void FokkerPlanckOperator::assemble_jacobian(double t, Mat J, Part part) {
   if (part == Part::explicit_part) throw Error("internal: no Jacobian for the explicit part");
   update_coefficients(t);
@@ -458,7 +451,7 @@ void FokkerPlanckOperator::assemble_jacobian(double t, Mat J, Part part) {
   std::vector<Entry> entries;
   std::vector<MatStencil> cols;
   std::vector<PetscScalar> vals;
-  for_each_owned(grid_, [&](std::array<PetscInt, 3> P) {
+  grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
     row(P, part, RowMode::jacobian, entries);
     cols.clear();
     vals.clear();
@@ -503,7 +496,7 @@ double FokkerPlanckOperator::max_rate(double t, bool drift_only) {
   update_coefficients(t);
   double local = 0;
   std::vector<Entry> entries;
-  for_each_owned(grid_, [&](std::array<PetscInt, 3> P) {
+  grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
     row(P, Part::full, drift_only ? RowMode::rate_drift_only : RowMode::rate, entries);
     local = std::max(local, -entries[0].value);
   });
@@ -517,7 +510,7 @@ Monotonicity FokkerPlanckOperator::monotonicity(double t) {
   double worst = 0;
   std::array<PetscInt, 3> at{0, 0, 0};
   std::vector<Entry> entries;
-  for_each_owned(grid_, [&](std::array<PetscInt, 3> P) {
+  grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
     row(P, Part::full, RowMode::jacobian, entries);
     const double diag = std::fabs(entries[0].value);
     for (size_t e = 1; e < entries.size(); ++e) {
@@ -567,7 +560,7 @@ void FokkerPlanckOperator::drift_at_cells(double t, std::vector<double>& b3) con
   b3.assign(3 * std::size_t(grid_.owned_cells()), 0.0);
   const int dim = grid_.dim();
   std::size_t n = 0;
-  for_each_owned(grid_, [&](std::array<PetscInt, 3> P) {
+  grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
     double x[3] = {0, 0, 0}, b[3] = {0, 0, 0};
     for (int d = 0; d < dim; ++d) x[d] = grid_.centre(d, P[d]);
     coef_.drift(x, t, b);

@@ -180,14 +180,17 @@ PetscErrorCode TimeStepper::post_step(TS ts) {
       self->rollbacks_ = 0;  // the limit is on consecutive rollbacks
     }
     if (self->opt_.until_stationary > 0) {
-      // Relative rate of change ||L rho||_1 / (max_rate ||rho||_1): the steady criterion.
-      VecH Lr;
-      FP_CHECK(VecDuplicate(U, Lr.out()));
-      self->op_.apply(t, U, Lr, Part::full);
+      // Relative rate of change ||L rho||_1 / (max_rate ||rho||_1): the steady criterion. The
+      // work vector is kept, and max_rate (a pass over every matrix row) is recomputed only
+      // when the coefficients depend on t.
+      if (!self->work_) FP_CHECK(VecDuplicate(U, self->work_.out()));
+      self->op_.apply(t, U, self->work_, Part::full);
       PetscReal res, n1;
-      FP_CHECK(VecNorm(Lr, NORM_1, &res));
+      FP_CHECK(VecNorm(self->work_, NORM_1, &res));
       FP_CHECK(VecNorm(U, NORM_1, &n1));
-      self->stationary_residual_ = res / (self->op_.max_rate(t) * n1);
+      if (self->stationary_rate_ < 0 || !self->op_.time_independent())
+        self->stationary_rate_ = self->op_.max_rate(t);
+      self->stationary_residual_ = res / (self->stationary_rate_ * n1);
       if (self->stationary_residual_ <= self->opt_.until_stationary) {
         self->stationary_reached_ = true;
         FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_USER));

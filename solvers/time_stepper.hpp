@@ -88,7 +88,8 @@ class TimeStepper {
   PetscInt steps_ = 0;
   bool quadrature_ = false, absorbing_ = false, follow_bound_ = false, check_positivity_ = false;
   bool stationary_reached_ = false;
-  double stationary_residual_ = -1;
+  double stationary_residual_ = -1, stationary_rate_ = -1;
+  VecH work_;  // -until_stationary: L rho
   int rollbacks_ = 0;
   PetscReal ijac_shift_ = -1;  // shift of the assembled IJacobian (< 0: none yet)
   Observer observer_;

@@ -21,14 +21,11 @@ void fill_gibbs(const Simulation& sim, Vec rho) {
   {
     VecArray a(rho);
     std::ptrdiff_t n = 0;
-    for (PetscInt k = g.start(2); k < g.start(2) + g.owned(2); ++k)
-      for (PetscInt j = g.start(1); j < g.start(1) + g.owned(1); ++j)
-        for (PetscInt i = g.start(0); i < g.start(0) + g.owned(0); ++i, ++n) {
-          const PetscInt idx[3] = {i, j, k};
-          double x[3] = {0, 0, 0};
-          for (int d = 0; d < g.dim(); ++d) x[d] = g.centre(d, idx[d]);
-          a[n] = std::exp(-sim.problem().potential(x, 0.0));
-        }
+    g.for_each_owned([&](std::array<PetscInt, 3> idx) {
+      double x[3] = {0, 0, 0};
+      for (int d = 0; d < g.dim(); ++d) x[d] = g.centre(d, idx[d]);
+      a[n++] = std::exp(-sim.problem().potential(x, 0.0));
+    });
   }
   PetscReal mx;
   FP_CHECK(VecMax(rho, nullptr, &mx));

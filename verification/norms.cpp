@@ -9,17 +9,14 @@ namespace {
 template <class Fn>
 void for_each_owned_cell(const Grid& g, Fn&& fn) {
   std::ptrdiff_t n = 0;
-  for (PetscInt k = g.start(2); k < g.start(2) + g.owned(2); ++k)
-    for (PetscInt j = g.start(1); j < g.start(1) + g.owned(1); ++j)
-      for (PetscInt i = g.start(0); i < g.start(0) + g.owned(0); ++i, ++n) {
-        const PetscInt idx[3] = {i, j, k};
-        double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
-        for (int d = 0; d < g.dim(); ++d) {
-          lo[d] = g.face(d, idx[d]);
-          hi[d] = g.face(d, idx[d] + 1);
-        }
-        fn(n, lo, hi);
-      }
+  g.for_each_owned([&](std::array<PetscInt, 3> idx) {
+    double lo[3] = {0, 0, 0}, hi[3] = {1, 1, 1};
+    for (int d = 0; d < g.dim(); ++d) {
+      lo[d] = g.face(d, idx[d]);
+      hi[d] = g.face(d, idx[d] + 1);
+    }
+    fn(n++, lo, hi);
+  });
 }
 }  // namespace
 
