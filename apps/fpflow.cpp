@@ -8,7 +8,9 @@
 //   fpflow -problem heat -bc absorbing -ts_max_time 2      (absorbed mass in summary.json)
 //   fpflow -options_file examples/custom_ou.opts            (a problem defined at run time)
 //   fpflow -help                                       every option, with defaults
+//   mpirun -n 2 fpflow verify -output verify-out       grid against particles (verify.json, PNGs)
 #include "apps/driver.hpp"
+#include "apps/verify.hpp"
 #include "core/options.hpp"
 
 #include <cstdio>
@@ -18,15 +20,53 @@ static const char help[] =
     "fpflow: finite-volume Fokker-Planck solver (PETSc DMDA + TS, VTK output).\n"
     "Problems: -problem heat|ou|custom. Grid: -dim, -da_grid_x/y/z, -box_lo/-box_hi, -bc.\n"
     "Scheme: -fp_scheme sg|muscl|upwind. Time: -ts_type, -ts_dt, -ts_max_time.\n"
-    "Output: -output DIR (summary.json, options.txt, fpflow.pvd).\n\n";
+    "Output: -output DIR (summary.json, options.txt, fpflow.pvd).\n"
+    "Subcommand: fpflow verify [-case NAME,...] [-output DIR] [-inject_fault] runs the\n"
+    "grid-versus-particles verification suite (fpflow verify -list names the cases).\n\n";
+
+namespace {
+
+// Options given but never read: a warning, or an error with -options_left (checked after the
+// run because PETSc reads some options only while solving, e.g. -ksp_converged_reason).
+void check_unused_options(bool root) {
+  std::string unused;
+  for (const auto& o : fpflow::unused_options())
+    if (o != "-options_left") unused += (unused.empty() ? "" : " ") + o;
+  if (unused.empty()) return;
+  PetscBool strict = PETSC_FALSE, set = PETSC_FALSE;
+  FP_CHECK(PetscOptionsGetBool(nullptr, nullptr, "-options_left", &strict, &set));
+  if (set && strict)
+    throw fpflow::Error("unused option(s): " + unused + " (misspelt? see fpflow -help)");
+  if (!set && root)
+    std::fprintf(stderr, "fpflow: warning: option(s) not used: %s (see fpflow -help)\n",
+                 unused.c_str());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   int code = 0;
+  // `fpflow verify ...` runs the verification suite; the word is not a PETSc option.
+  const bool verify = argc > 1 && std::string(argv[1]) == "verify";
+  if (verify) {
+    for (int i = 1; i + 1 < argc; ++i) argv[i] = argv[i + 1];
+    --argc;
+  }
   try {
     fpflow::Session session(&argc, &argv, help);
     const MPI_Comm comm = PETSC_COMM_WORLD;
     const bool root = fpflow::comm_rank(comm) == 0;
     std::string output = "fpflow-out";
+    if (verify) {
+      try {
+        code = fpflow::run_verify(comm);
+        check_unused_options(root);
+      } catch (const std::exception& e) {
+        if (root) std::fprintf(stderr, "fpflow verify: error: %s\n", e.what());
+        code = 1;
+      }
+      return code;
+    }
     try {
       {
         char buf[4096] = {0};
@@ -43,20 +83,7 @@ int main(int argc, char** argv) {
         return 0;
       }
       const auto summary = sim.run();
-      // A misspelt option must not pass silently. Checked after the run because PETSc reads
-      // some options only while solving (e.g. -ksp_converged_reason).
-      std::string unused;
-      for (const auto& o : fpflow::unused_options())
-        if (o != "-options_left") unused += (unused.empty() ? "" : " ") + o;
-      if (!unused.empty()) {
-        PetscBool strict = PETSC_FALSE, set = PETSC_FALSE;
-        FP_CHECK(PetscOptionsGetBool(nullptr, nullptr, "-options_left", &strict, &set));
-        if (set && strict)
-          throw fpflow::Error("unused option(s): " + unused + " (misspelt? see fpflow -help)");
-        if (!set && root)
-          std::fprintf(stderr, "fpflow: warning: option(s) not used: %s (see fpflow -help)\n",
-                       unused.c_str());
-      }
+      check_unused_options(root);
       if (root) {
         std::printf("fpflow: %s %dD, %s cells, ", summary["problem"].get<std::string>().c_str(),
                     summary["dim"].get<int>(), summary["cells"].dump().c_str());

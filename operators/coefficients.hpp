@@ -22,6 +22,8 @@ class Coefficients {
   // exact zero-flux state of the Scharfetter-Gummel scheme, for any diagonal a.
   virtual bool has_potential() const { return false; }
   virtual double potential(const double* x, double t) const { return 0.0; }
+  // True if a does not depend on x or t (particle steppers then factor it once).
+  virtual bool constant_diffusion() const { return false; }
   // True if b or a depend on t: the operator then re-evaluates them at every stage time.
   virtual bool time_dependent() const = 0;
 };

@@ -64,7 +64,15 @@ class DoubleWell : public Problem {
   }
   bool has_potential() const override { return true; }
   double potential(const double* x, double) const override { return V(x) / eps_; }
+  bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
+  GaussianMixture initial_mixture() const override {
+    GaussianComponent g{1.0, std::vector<double>(dim_, 0.0),
+                        std::vector<double>(std::size_t(dim_) * dim_, 0.0)};
+    g.mean[0] = m0_;
+    for (int d = 0; d < dim_; ++d) g.cov[d * dim_ + d] = s0_ * s0_;
+    return {g};
+  }
 
   double initial_density(const double* x) const override {
     const double m[3] = {m0_, 0, 0}, s[3] = {s0_, s0_, s0_};

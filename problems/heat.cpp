@@ -43,7 +43,22 @@ class Heat : public Problem {
     for (int i = 0; i < 9; ++i) a[i] = 0;
     for (int d = 0; d < dim_; ++d) a[4 * d] = 2 * beta_;
   }
+  bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
+  GaussianMixture initial_mixture() const override {
+    GaussianComponent g;
+    g.mean.assign(mean_.begin(), mean_.begin() + dim_);
+    g.cov.assign(std::size_t(dim_) * dim_, 0.0);
+    for (int d = 0; d < dim_; ++d) g.cov[d * dim_ + d] = s0_ * s0_;
+    return {g};
+  }
+  bool linear_sde(LinearSDE* sde) const override {
+    sde->B.assign(std::size_t(dim_) * dim_, 0.0);
+    sde->c.assign(dim_, 0.0);
+    sde->a.assign(std::size_t(dim_) * dim_, 0.0);
+    for (int d = 0; d < dim_; ++d) sde->a[d * dim_ + d] = 2 * beta_;
+    return true;
+  }
 
   double initial_density(const double* x) const override {
     const double s[3] = {s0_, s0_, s0_};

@@ -96,7 +96,22 @@ class LangevinGMM : public Problem {
   }
   bool has_potential() const override { return true; }
   double potential(const double* x, double) const override { return -log_p(x); }
+  bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
+  GaussianMixture initial_mixture() const override {
+    return {isotropic(1.0, {0, 0, 0}, s0_)};
+  }
+  GaussianMixture stationary_mixture() const override {
+    GaussianMixture g;
+    for (const auto& m : modes_) g.push_back(isotropic(m.pi, m.mu, m.s));
+    return g;
+  }
+  GaussianComponent isotropic(double w, const std::array<double, 3>& mu, double s) const {
+    GaussianComponent g{w, std::vector<double>(mu.begin(), mu.begin() + dim_),
+                        std::vector<double>(std::size_t(dim_) * dim_, 0.0)};
+    for (int d = 0; d < dim_; ++d) g.cov[d * dim_ + d] = s * s;
+    return g;
+  }
 
   double initial_density(const double* x) const override {
     const double m[3] = {0, 0, 0}, s[3] = {s0_, s0_, s0_};

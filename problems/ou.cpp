@@ -167,7 +167,21 @@ class OU : public Problem {
         if (i != j && D_(i, j) != 0) return false;
     return true;
   }
+  bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
+  GaussianMixture initial_mixture() const override {
+    return {GaussianComponent{1.0, std::vector<double>(m0_.begin(), m0_.begin() + dim_), S0_.a}};
+  }
+  GaussianMixture stationary_mixture() const override {
+    if (!stable_) return {};
+    return {GaussianComponent{1.0, std::vector<double>(dim_, 0.0), Sinf_.a}};
+  }
+  bool linear_sde(LinearSDE* sde) const override {
+    sde->B = B_.a;
+    sde->c.assign(dim_, 0.0);
+    sde->a = D_.a;
+    return true;
+  }
 
   double initial_density(const double* x) const override { return density(law(0.0), x); }
   double initial_cell_average(const double* lo, const double* hi) const override {

@@ -9,6 +9,7 @@
 
 #include "mesh/grid.hpp"
 #include "operators/coefficients.hpp"
+#include "problems/laws.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -47,6 +48,13 @@ class Problem : public Coefficients {
   // The stationary law (unit mass), when one is known in closed form.
   virtual bool has_stationary() const { return false; }
   virtual double stationary_cell_average(const double* lo, const double* hi) const;
+
+  // Closed forms for the particle engine (problems/laws.hpp): the initial and stationary laws as
+  // Gaussian mixtures (empty when there is none: particles then sample the grid's cell masses),
+  // and the SDE as a linear one (returns false when it is not linear with constant a).
+  virtual GaussianMixture initial_mixture() const { return {}; }
+  virtual GaussianMixture stationary_mixture() const { return {}; }
+  virtual bool linear_sde(LinearSDE* sde) const { return false; }
 
   // Parameters, for the run summary.
   virtual nlohmann::json parameters() const = 0;

@@ -39,6 +39,17 @@ std::pair<double, double> moments(const Ensemble& e) {
   return {m, (g[2] - g[0] * m * m) / (g[0] - 1)};
 }
 
+// Survival to time T in (-1, 1) of dX = dW started from N(0, 0.1^2), absorbed at both walls:
+// the sine series of the heat kernel (beta = 1/2, half-width 1), smoothed by the initial law.
+double survival(double T) {
+  double S = 0;
+  for (int m = 1; m < 2001; m += 2) {
+    const double k = m * M_PI / 2;
+    S += std::sin(k) * std::exp(-k * k * 0.01 / 2) * std::exp(-0.5 * k * k * T) * 2 / k;
+  }
+  return S;
+}
+
 void gate(std::pair<double, double> mv, double mean, double var, double n) {
   BOOST_CHECK_SMALL(mv.first - mean, 6 * std::sqrt(var / n));
   BOOST_CHECK_SMALL(mv.second - var, 6 * var * std::sqrt(2 / (n - 1)));
@@ -76,8 +87,12 @@ BOOST_AUTO_TEST_CASE(exact_transition_matches_the_ou_law) {
   const double q = 0.5 * (1 - std::exp(-2 * dt));  // transition variance per axis
   Ensemble e(world(), 2, std::uint64_t(n), 7);
   e.sample_gaussian({1.0, -1.0}, {0.1, 0.0, 0.0, 0.1});
-  for (std::uint32_t k = 0; k < 10; ++k)
-    e.step_linear_exact({e1, 0, 0, e1}, {std::sqrt(q), 0, 0, std::sqrt(q)}, k);
+  const LinearSDE ou{{1, 0, 0, 1}, {0, 0}, {1, 0, 0, 1}};
+  const LinearTransition tr = exact_transition(ou, 2, dt);
+  BOOST_CHECK_CLOSE(tr.E[0], e1, 1e-12);
+  BOOST_CHECK_CLOSE(tr.Q[0], q, 1e-10);
+  BOOST_CHECK_SMALL(tr.Q[1], 1e-15);
+  for (std::uint32_t k = 0; k < 10; ++k) e.step_linear_exact(ou, 0.1 * k, dt, k);
   const double m = std::exp(-1.0), v = 0.1 * std::exp(-2.0) + 0.5 * (1 - std::exp(-2.0));
   gate(moments(e), m, v, n);
 }
@@ -102,11 +117,9 @@ BOOST_AUTO_TEST_CASE(walls_reflect_wrap_and_absorb) {
   // 20000 particles from N(0, 0.1^2 I), 50 steps of 0.1 with the walls of `walls`.
   auto walk = [&](const Grid& walls) {
     Ensemble e(world(), 2, 20000, 3);
+    e.set_walls(walls);
     e.sample_gaussian({0.0, 0.0}, {0.01, 0, 0, 0.01});
-    for (std::uint32_t k = 0; k < 50; ++k) {
-      e.step_euler_maruyama(noise, 0.1 * k, 0.1, k);
-      e.apply_walls(walls, 0.1 * (k + 1));
-    }
+    for (std::uint32_t k = 0; k < 50; ++k) e.step_euler_maruyama(noise, 0.1 * k, 0.1, k);
     return e;
   };
   Grid box(world(), spec);
@@ -121,16 +134,10 @@ BOOST_AUTO_TEST_CASE(walls_reflect_wrap_and_absorb) {
   spec.bc = {Boundary::absorbing, Boundary::periodic, Boundary::reflecting};
   Grid sink(world(), spec);
   const Ensemble a = walk(sink);
-  // Exact survival in (-1, 1) for dX = dW from N(0, 0.1^2) with continuous monitoring (sine
-  // series, beta = 1/2, L = 1); a walk checked only at step ends can miss exits, never invent
-  // them, so its expected survival is at least this: gate alive >= N S - 6 sqrt(N S).
-  double S = 0;
-  for (int m = 1; m < 2001; m += 2) {
-    const double k = m * M_PI / 2;
-    S += std::sin(k) * std::exp(-k * k * 0.01 / 2) * std::exp(-0.5 * k * k * 5.0) * 2 / k;
-  }
-  const double alive = double(a.alive_count()), expect = 20000 * S;  // S ~ 2.7e-3
-  BOOST_CHECK_GE(alive, expect - 6 * std::sqrt(expect));
+  // Exact survival in (-1, 1) for dX = dW from N(0, 0.1^2) with continuous monitoring. The
+  // Brownian-bridge test inside each step makes the discretely stepped walk exact in law.
+  const double S = survival(5.0), alive = double(a.alive_count()), expect = 20000 * S;  // ~54
+  BOOST_CHECK_SMALL(alive - expect, 6 * std::sqrt(expect));
   BOOST_CHECK_LE(alive, 0.05 * 20000);  // and most particles did leave
   for (std::size_t p = 0; p < a.local_size(); ++p)
     if (!a.alive(p)) {

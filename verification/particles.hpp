@@ -1,18 +1,30 @@
-// verification/particles.hpp — Monte Carlo ensembles of the SDE behind a Fokker-Planck problem.
+// verification/particles.hpp — Monte Carlo ensembles of the SDE/ODE behind a Fokker-Planck problem.
 //
 // N independent particles, split over the ranks by global id (rank r owns a contiguous id
 // range); all randomness comes from Philox streams keyed by {seed, purpose} and countered by
 // {global id, step, substream}, so positions are bitwise identical on any rank count.
-// Steppers: Euler-Maruyama  x += b(x,t) dt + G sqrt(dt) xi  with G = chol(a) (a = G G^T, PSD:
-// a pivot-free Cholesky that treats zero pivots as zero noise), and an exact Gaussian transition
-// x' = E x + L xi for linear SDEs (E = e^{-B dt}, L L^T = the transition covariance). Walls
-// match the grid's boundary kinds: reflecting = mirror (repeated until inside), periodic = wrap,
-// absorbing = the particle is killed and its exit time recorded (the end of the step in which it
-// left: first-order in dt, as for any discretely monitored walk).
+//
+// Initial laws: exact draws from Gaussian mixtures, or from the grid's own initial data (cell
+// masses by inverse CDF over the whole grid in natural order, then uniform inside the cell).
+// Steppers:
+//  * Euler-Maruyama  x += b(x,t) dt + G sqrt(dt) xi,  G = chol(a) (pivot-free Cholesky that treats
+//    zero pivots as zero noise; factored once when the problem says a is constant). Weak order 1.
+//    A step can use the sum of k consecutive fine increments (`block` = k), which couples a
+//    coarse run to a fine run on the same Brownian paths (time-step-halving studies).
+//  * exact Gaussian transition of a linear SDE (problems/laws.hpp): no time-step bias.
+//  * Heun (order 2) and classical RK4 (order 4) for the ODE dX = b(X, t) dt.
+// Walls match the grid's boundary kinds and are applied inside every step: reflecting = mirror
+// (repeated until inside), periodic = wrap, absorbing = killed, with the exit time recorded as
+// the end of the step. An absorbing wall also kills a particle whose path crossed it *within*
+// the step although both end points are inside, with the Brownian-bridge crossing probability
+// exp(-2 (x0 - w)(x1 - w) / s^2) (s^2 = the step's variance along the axis; exact for Brownian
+// motion with constant drift, first order otherwise). Without it, monitoring only step ends
+// misses O(sqrt(dt)) of the exits.
 #pragma once
 
 #include "mesh/grid.hpp"
 #include "operators/coefficients.hpp"
+#include "problems/laws.hpp"
 #include "verification/random.hpp"
 
 #include <array>
@@ -26,6 +38,7 @@ class Ensemble {
   Ensemble(MPI_Comm comm, int dim, std::uint64_t n_global, std::uint32_t seed);
 
   int dim() const { return dim_; }
+  MPI_Comm comm() const { return comm_; }
   std::uint64_t global_size() const { return n_global_; }
   std::uint64_t first_id() const { return begin_; }
   std::size_t local_size() const { return alive_.size(); }
@@ -34,21 +47,46 @@ class Ensemble {
   bool alive(std::size_t p) const { return alive_[p] != 0; }
   double exit_time(std::size_t p) const { return exit_[p]; }
 
+  // The walls: box and boundary kinds of `grid`. Until this is called, space is unbounded.
+  void set_walls(const Grid& grid);
+  // The particles see the diffusion scale * a (1 by default): the power check's deliberate
+  // fault (fpflow verify -inject_fault).
+  void set_diffusion_scale(double scale) {
+    diffusion_scale_ = scale;
+    cached_dt_ = -1;
+  }
+
   // Exact draw from N(mean, cov) (cov row-major dim x dim, positive semi-definite).
+  // Collective (like every sampler) when walls are set.
   void sample_gaussian(const std::vector<double>& mean, const std::vector<double>& cov);
-  // One Euler-Maruyama step from t to t + dt (step = step index, part of the random counter).
-  void step_euler_maruyama(const Coefficients& c, double t, double dt, std::uint32_t step);
-  // One exact step of the linear SDE dX = -B X dt + G dW: x' = E x + L xi.
-  void step_linear_exact(const std::vector<double>& E, const std::vector<double>& L,
-                         std::uint32_t step);
-  // Applies the walls of `grid` (box and boundary kinds) after a step that ended at time t.
-  void apply_walls(const Grid& grid, double t);
+  // Exact draw from a Gaussian mixture (the component first, then the Gaussian). With walls
+  // set, the law conditioned on the box (draws outside are redrawn), as the grid holds it.
+  void sample_mixture(const GaussianMixture& law);
+  // Draw from the piecewise-constant density of the grid vector rho: a cell with probability
+  // rho_c |c| / mass, then a uniform point inside it. Collective; rho is gathered to every rank
+  // in natural order, so the draw does not depend on the rank count.
+  void sample_cells(const Grid& grid, Vec rho);
+
+  // One Euler-Maruyama step from t to t + dt. Its Brownian increment is the normalised sum of
+  // the fine increments numbered step*block .. step*block + block - 1.
+  void step_euler_maruyama(const Coefficients& c, double t, double dt, std::uint32_t step,
+                           std::uint32_t block = 1);
+  // One exact step of the linear SDE from t to t + dt (the transition is cached per dt).
+  void step_linear_exact(const LinearSDE& sde, double t, double dt, std::uint32_t step);
+  // Deterministic steps of dX = b(X, t) dt (the diffusion is ignored).
+  void step_heun(const Coefficients& c, double t, double dt);
+  void step_rk4(const Coefficients& c, double t, double dt);
 
   // Global count of live particles.
   std::uint64_t alive_count() const;
 
  private:
-  std::array<double, 3> noise(std::uint64_t id, std::uint32_t step, std::uint32_t sub) const;
+  // dim standard normals for particle id: the sum of `block` fine increments / sqrt(block).
+  void normals(std::uint64_t id, std::uint32_t step, std::uint32_t block, double* z) const;
+  // Applies the walls to particle p that moved from x0 to its current position during a step
+  // ending at t; s2[d] = variance of the step along axis d (for the bridge test).
+  void walls(std::size_t p, const double* x0, const double* s2, double t, std::uint32_t step);
+
   MPI_Comm comm_;
   int dim_;
   std::uint64_t n_global_, begin_;
@@ -56,9 +94,18 @@ class Ensemble {
   std::vector<double> x_;
   std::vector<std::uint8_t> alive_;
   std::vector<double> exit_;
+  bool has_walls_ = false;
+  Box box_;
+  std::array<Boundary, 3> bc_{};
+  double diffusion_scale_ = 1;
+  double cached_dt_ = -1;
+  LinearTransition cached_;
+  std::vector<double> cached_L_;
 };
 
-// Lower-triangular L with L L^T = a (n x n row-major, PSD): zero pivots give zero columns.
+// Lower-triangular L with L L^T = a (n x n row-major, n <= 3, PSD): zero pivots give zero
+// columns. Throws if a is not positive semi-definite.
+void psd_cholesky(const double* a, int n, double* L);
 std::vector<double> psd_cholesky(const std::vector<double>& a, int n);
 
 }  // namespace fpflow

@@ -1,0 +1,294 @@
+// apps/verify.cpp — the verification cases and the `fpflow verify` subcommand (see verify.hpp).
+#include "apps/verify.hpp"
+
+#include "apps/driver.hpp"
+#include "core/options.hpp"
+#include "io/output.hpp"
+#include "verification/compare.hpp"
+#include "verification/particles.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <sstream>
+
+#ifndef FPFLOW_SOURCE_DIR
+#define FPFLOW_SOURCE_DIR "."
+#endif
+
+namespace fpflow {
+
+namespace {
+
+enum class Start { initial, grid_cells, stationary };
+enum class Stepper { exact, euler_maruyama };
+
+// One verification case. The grid side is an ordinary fpflow run with `args`; the particles
+// integrate the same problem object.
+struct Case {
+  std::string name, what;
+  std::string args;          // fpflow options of the grid runs (not the grid size)
+  std::array<int, 3> cells;  // coarse grid; the fine grid doubles every axis
+  std::array<int, 3> bins;   // comparison bins per axis (blocks of whole cells)
+  Start start = Start::initial;
+  Stepper stepper = Stepper::exact;
+  double t_final = 1;        // of the particles (and of the grid unless it solves -steady)
+  int steps = 8;             // particle steps
+  bool gaussian = true;      // law Gaussian: W1 gates
+  bool fault_sensitive = true;  // must fail under -inject_fault
+  double particle_share = 1;    // fraction of -particles this case uses
+};
+
+// A tilted, anisotropic OU with correlated noise (non-symmetric B, full diffusion tensor).
+const char* kOU2 = "-problem ou -dim 2 -ou_B 1,0.5,-0.5,1 -ou_G 1,0,0.5,0.8 ";
+
+std::vector<Case> all_cases() {
+  std::vector<Case> c;
+  c.push_back({"heat-1d", "heat equation from N(0.3, 0.25), exact Gaussian transitions",
+               "-problem heat -dim 1 -heat_mean 0.3 -ts_max_time 0.25", {256, 1, 1}, {64, 1, 1},
+               Start::initial, Stepper::exact, 0.25, 4});
+  c.push_back({"ou-1d", "OU transient from N(1, 0.1), exact transitions",
+               "-problem ou -dim 1 -ou_mean0 1 -ou_var0 0.1 -ts_max_time 1", {256, 1, 1},
+               {64, 1, 1}, Start::initial, Stepper::exact, 1.0, 8});
+  c.push_back({"ou-1d-grid-start", "OU transient, particles drawn from the grid's initial cell masses",
+               "-problem ou -dim 1 -ou_mean0 1 -ou_var0 0.1 -ts_max_time 1", {256, 1, 1},
+               {64, 1, 1}, Start::grid_cells, Stepper::exact, 1.0, 8});
+  c.push_back({"ou-1d-em", "OU transient with Euler-Maruyama particles (bias from dt-doubling)",
+               "-problem ou -dim 1 -ou_mean0 1 -ou_var0 0.1 -ts_max_time 1", {256, 1, 1},
+               {64, 1, 1}, Start::initial, Stepper::euler_maruyama, 1.0, 200});
+  c.push_back({"ou-2d", "2-D OU, non-symmetric B, correlated noise (cross diffusion), transient",
+               std::string(kOU2) + "-ou_mean0 1,-0.5 -ou_var0 0.1 -ts_max_time 1", {128, 128, 1},
+               {32, 32, 1}, Start::initial, Stepper::exact, 1.0, 8});
+  c.push_back({"ou-stationary-2d", "2-D OU stationary law (-steady) against exact stationary samples",
+               std::string(kOU2) + "-steady", {128, 128, 1}, {32, 32, 1}, Start::stationary,
+               Stepper::exact, 3.0, 12});
+  c.push_back({"absorbing-heat-1d", "heat between absorbing walls: absorbed mass vs killed fraction",
+               "-problem heat -dim 1 -bc absorbing -box_lo -1 -box_hi 1 -heat_mean 0.2 "
+               "-heat_sigma0 0.3 -ts_max_time 0.5",
+               {256, 1, 1}, {32, 1, 1}, Start::initial, Stepper::exact, 0.5, 50});
+  {
+    Case g{"langevin-gmm-2d", "Langevin on a 5-mode Gaussian mixture: -steady against EM from exact samples",
+           "-problem langevin-gmm -dim 2 -steady", {128, 128, 1}, {32, 32, 1}, Start::stationary,
+           Stepper::euler_maruyama, 0.5, 100};
+    g.gaussian = false;
+    // A 5% diffusion error moves each narrow mode by ~2.5% of its width: below what 2.5e5
+    // particles resolve, so this case checks agreement only (the OU cases carry the power).
+    g.fault_sensitive = false;
+    g.particle_share = 0.25;
+    c.push_back(g);
+  }
+  return c;
+}
+
+struct Settings {
+  std::string output = "verify-out";
+  std::vector<std::string> cases;
+  double particles = 1e6, delta = 1e-6, fault = 1.05;
+  std::uint32_t seed = 1;
+  bool inject_fault = false, plot = true, list = false;
+  std::string plot_script;
+};
+
+Settings read_settings(MPI_Comm comm, const std::vector<Case>& cases) {
+  Settings s;
+  OptionsBlock opt(comm, nullptr, "fpflow verify: grid against particles");
+  std::vector<std::string> names;
+  for (const auto& c : cases) names.push_back(c.name);
+  s.cases = opt.strings("-case", "Cases to run (comma-separated; default all; -list shows them)",
+                        names, 64);
+  s.list = opt.flag("-list", "List the cases and exit", false);
+  s.output = opt.string("-output", "Output directory (verify.json, plots, grid runs)", s.output);
+  s.particles = double(opt.integer("-particles", "Particles per case (full-share cases)", 1000000));
+  s.seed = std::uint32_t(opt.integer("-seed", "Random seed (Philox key)", 1));
+  s.delta = opt.real("-delta", "False-alarm probability of each gate", s.delta);
+  s.inject_fault = opt.flag("-inject_fault",
+                            "Power check: the particles see the diffusion times -fault_scale", false);
+  s.fault = opt.real("-fault_scale", "Diffusion factor of -inject_fault", s.fault);
+  s.plot = opt.flag("-plot", "Draw PNG plots with the plotting script (needs numpy, matplotlib)", true);
+  s.plot_script = opt.string("-plot_script", "Plotting script",
+                             std::string(FPFLOW_SOURCE_DIR) + "/tools/plot_verify.py");
+  for (const auto& n : s.cases)
+    if (std::find(names.begin(), names.end(), n) == names.end()) {
+      std::string all;
+      for (const auto& m : names) all += (all.empty() ? "" : ", ") + m;
+      throw Error("unknown verification case '" + n + "'; valid: " + all);
+    }
+  if (!(s.particles >= 100)) throw Error("-particles must be at least 100");
+  if (!(s.delta > 0 && s.delta < 0.5)) throw Error("-delta must be in (0, 0.5)");
+  return s;
+}
+
+std::string grid_size_args(const Case& c, int refine) {
+  std::ostringstream a;
+  const char* ax = "xyz";
+  for (int d = 0; d < 3 && c.cells[d] > 1; ++d) a << " -da_grid_" << ax[d] << " " << c.cells[d] * refine;
+  return a.str();
+}
+
+struct CaseResult {
+  std::vector<compare::Gate> gates;
+  nlohmann::json info;
+};
+
+// Evolves the particles of `c` with the problem of `sim` (before sim.run(): its vector still
+// holds the initial data, which Start::grid_cells samples).
+std::unique_ptr<Ensemble> run_particles(MPI_Comm comm, const Case& c, const Settings& s,
+                                        Simulation& sim, std::uint32_t block) {
+  const Problem& pb = sim.problem();
+  const int dim = sim.grid().dim();
+  auto e = std::make_unique<Ensemble>(comm, dim, std::uint64_t(s.particles * c.particle_share),
+                                      s.seed);
+  e->set_walls(sim.grid());
+  if (s.inject_fault) e->set_diffusion_scale(s.fault);
+  switch (c.start) {
+    case Start::initial: {
+      const auto law = pb.initial_mixture();
+      if (law.empty()) e->sample_cells(sim.grid(), sim.solution());
+      else e->sample_mixture(law);
+      break;
+    }
+    case Start::grid_cells:
+      e->sample_cells(sim.grid(), sim.solution());
+      break;
+    case Start::stationary: {
+      const auto law = pb.stationary_mixture();
+      if (law.empty()) throw Error("case " + c.name + ": the problem has no exact stationary law");
+      e->sample_mixture(law);
+      break;
+    }
+  }
+  LinearSDE sde;
+  const bool exact = c.stepper == Stepper::exact && pb.linear_sde(&sde);
+  if (c.stepper == Stepper::exact && !exact)
+    throw Error("case " + c.name + ": exact transitions need a linear SDE");
+  const int steps = c.steps / int(block);
+  const double dt = c.t_final / steps;
+  for (int k = 0; k < steps; ++k) {
+    if (exact) e->step_linear_exact(sde, k * dt, dt, std::uint32_t(k));
+    else e->step_euler_maruyama(pb, k * dt, dt, std::uint32_t(k), block);
+  }
+  return e;
+}
+
+CaseResult run_case(MPI_Comm comm, const Case& c, const Settings& s) {
+  const std::string dir = s.output + "/" + c.name;
+  const double wall0 = MPI_Wtime();
+  compare::GridSide side[2];
+  nlohmann::json runs = nlohmann::json::array();
+  std::unique_ptr<Ensemble> particles, coarse_dt;
+  for (int level = 0; level < 2; ++level) {
+    const std::string args = c.args + grid_size_args(c, 1 << level) +
+                             " -vtk 0 -progress_seconds -1 -output " + dir + "/grid-" +
+                             (level ? "fine" : "coarse");
+    ScopedOptions opts(args);
+    Simulation sim(comm);
+    if (level == 1) {
+      // The particles use the fine run's problem (and, for Start::grid_cells, its initial data).
+      particles = run_particles(comm, c, s, sim, 1);
+      if (c.stepper == Stepper::euler_maruyama) coarse_dt = run_particles(comm, c, s, sim, 2);
+    }
+    const nlohmann::json summary = sim.run();
+    side[level] = compare::reduce_grid(sim.grid(), sim.solution(), c.bins,
+                                       summary["absorbed_mass"].get<double>());
+    nlohmann::json r = {{"cells", summary["cells"]}, {"args", args}};
+    if (summary.contains("error")) r["error_vs_exact"] = summary["error"];
+    runs.push_back(r);
+  }
+  const compare::ParticleSide p = compare::reduce_particles(*particles, side[1]);
+  std::unique_ptr<compare::ParticleSide> pdt;
+  if (coarse_dt)
+    pdt = std::make_unique<compare::ParticleSide>(compare::reduce_particles(*coarse_dt, side[1]));
+  compare::Budget budget;
+  budget.delta = s.delta;
+  budget.gaussian = c.gaussian && !side[1].absorbing;
+  budget.marginals = !side[1].absorbing;
+  budget.bias_note = "exact transition" + std::string(side[1].absorbing ? " + Brownian-bridge exits" : "");
+  CaseResult res;
+  res.gates = compare::gates(comm, side[0], side[1], p, pdt.get(), budget);
+  res.info = {{"what", c.what},
+              {"grid_runs", runs},
+              {"particles", p.n},
+              {"particle_steps", c.steps},
+              {"particle_stepper", c.stepper == Stepper::exact ? "exact" : "euler-maruyama"},
+              {"t_final", c.t_final},
+              {"fault_sensitive", c.fault_sensitive},
+              {"wall_seconds", MPI_Wtime() - wall0}};
+  if (comm_rank(comm) == 0) {
+    nlohmann::json plot = compare::plot_data(side[1], p);
+    plot["case"] = c.name;
+    plot["what"] = c.what;
+    write_file_atomic(dir + "/compare.json", plot.dump() + "\n");
+  }
+  return res;
+}
+
+}  // namespace
+
+int run_verify(MPI_Comm comm) {
+  register_builtin_problems();
+  const auto cases = all_cases();
+  const Settings s = read_settings(comm, cases);
+  const bool root = comm_rank(comm) == 0;
+  if (option_given("-help")) return 0;
+  if (s.list) {
+    if (root)
+      for (const auto& c : cases) std::printf("%-20s %s\n", c.name.c_str(), c.what.c_str());
+    return 0;
+  }
+  prepare_output_dir(comm, s.output);
+  if (root)
+    std::printf("fpflow verify: %g particles per case, delta = %g per gate, seed %u%s\n",
+                s.particles, s.delta, s.seed,
+                s.inject_fault ? ", FAULT INJECTED (particle diffusion x fault_scale)" : "");
+  nlohmann::json rows = nlohmann::json::array(), info;
+  bool all_pass = true;
+  if (root)
+    std::printf("%-18s %-9s %12s %12s  %-4s  %s\n", "case", "metric", "value", "threshold",
+                "pass", "threshold = statistical + grid + time step  (N, K)");
+  for (const auto& c : cases) {
+    if (std::find(s.cases.begin(), s.cases.end(), c.name) == s.cases.end()) continue;
+    const CaseResult r = run_case(comm, c, s);
+    bool pass = true;
+    for (const auto& g : r.gates) {
+      pass = pass && g.pass();
+      rows.push_back({{"name", c.name}, {"metric", g.metric}, {"value", g.value},
+                      {"threshold", g.threshold}, {"pass", g.pass()}, {"parts", g.parts}});
+      if (root) {
+        const auto& q = g.parts;
+        std::printf("%-18s %-9s %12.4e %12.4e  %-4s  %.3e + %.3e + %.3e  (N=%.0f%s)\n",
+                    c.name.c_str(), g.metric.c_str(), g.value, g.threshold, g.pass() ? "yes" : "NO",
+                    q["statistical"].get<double>(), q["grid"].get<double>(),
+                    q["time_step"].get<double>(), q["N"].get<double>(),
+                    q.contains("K") ? (", K=" + std::to_string(q["K"].get<int>())).c_str() : "");
+      }
+    }
+    info[c.name] = r.info;
+    info[c.name]["pass"] = pass;
+    all_pass = all_pass && pass;
+    if (root) std::fflush(stdout);
+  }
+  if (root) {
+    nlohmann::json j = {{"cases", rows},
+                        {"all_pass", all_pass},
+                        {"case_info", info},
+                        {"particles", s.particles},
+                        {"delta", s.delta},
+                        {"seed", s.seed},
+                        {"fault_injected", s.inject_fault},
+                        {"fault_scale", s.inject_fault ? s.fault : 1.0},
+                        {"ranks", comm_size(comm)}};
+    write_file_atomic(s.output + "/verify.json", j.dump(2) + "\n");
+    std::printf("fpflow verify: %s; results in %s/verify.json\n",
+                all_pass ? "all cases pass" : "SOME CASES FAIL", s.output.c_str());
+    if (s.plot) {
+      const std::string cmd = "/usr/bin/python3 '" + s.plot_script + "' '" + s.output + "'";
+      if (std::system(cmd.c_str()) != 0)
+        std::fprintf(stderr, "fpflow verify: warning: plotting failed (%s)\n", cmd.c_str());
+    }
+  }
+  return all_pass ? 0 : 2;
+}
+
+}  // namespace fpflow
