@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
         code = fpflow::run_verify(comm);
         check_unused_options(root);
       } catch (const std::exception& e) {
-        if (root) std::fprintf(stderr, "fpflow verify: error: %s\n", e.what());
+        if (root) std::fprintf(stderr, "fpflow: error: verify: %s\n", e.what());
         code = 1;
       }
       return code;

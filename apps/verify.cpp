@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <sstream>
 
@@ -238,6 +239,8 @@ int run_verify(MPI_Comm comm) {
     return 0;
   }
   prepare_output_dir(comm, s.output);
+  // A verify.json from an earlier run must not stand for this one if this one fails.
+  if (root) std::filesystem::remove(s.output + "/verify.json");
   if (root)
     std::printf("fpflow verify: %g particles per case, delta = %g per gate, seed %u%s\n",
                 s.particles, s.delta, s.seed,
@@ -249,7 +252,17 @@ int run_verify(MPI_Comm comm) {
                 "pass", "threshold = statistical + grid + time step  (N, K)");
   for (const auto& c : cases) {
     if (std::find(s.cases.begin(), s.cases.end(), c.name) == s.cases.end()) continue;
-    const CaseResult r = run_case(comm, c, s);
+    CaseResult r;
+    try {
+      r = run_case(comm, c, s);
+    } catch (const std::exception& e) {
+      if (root) {
+        nlohmann::json j = {{"status", "failed"}, {"all_pass", false}, {"cases", rows},
+                            {"error", "case " + c.name + ": " + e.what()}};
+        write_file_atomic(s.output + "/verify.json", j.dump(2) + "\n");
+      }
+      throw Error("case " + c.name + ": " + e.what());
+    }
     bool pass = true;
     for (const auto& g : r.gates) {
       pass = pass && g.pass();
@@ -270,7 +283,8 @@ int run_verify(MPI_Comm comm) {
     if (root) std::fflush(stdout);
   }
   if (root) {
-    nlohmann::json j = {{"cases", rows},
+    nlohmann::json j = {{"status", "ok"},
+                        {"cases", rows},
                         {"all_pass", all_pass},
                         {"case_info", info},
                         {"particles", s.particles},

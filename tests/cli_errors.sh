@@ -70,6 +70,10 @@ expect_error unknown-scheme "unknown value 'weno' for -fp_scheme" $FP -fp_scheme
 expect_error unknown-boundary "unknown boundary kind 'sticky'" $FP -bc sticky $Q
 expect_error misspelt-option "unused option.*-ts_tpye" $FP -ts_tpye beuler -options_left $Q
 expect_error dash-expression "starting with '-'" $FP -problem custom -custom_drift_x -x $Q
+expect_error verify-unknown-case "unknown verification case 'nope'" $FP verify -case nope -output vout
+expect_error verify-unwritable-output "[Nn]ot a directory" $FP verify -case heat-1d -output not-a-dir/sub
+expect_error verify-misspelt-option "unused option.*-particels" \
+  $FP verify -list -particels 10 -options_left
 
 # -help lists every option family (problems included) and exits 0.
 if timeout 60 $FP -help > help.txt 2>&1; then
