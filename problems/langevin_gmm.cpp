@@ -32,7 +32,7 @@ class LangevinGMM : public Problem {
     const auto w = opt.reals("-weights", "Mode weights (normalised; default equal)", {}, 64);
     s0_ = opt.real("-sigma0", "Standard deviation of the initial N(0, sigma0^2 I)", 1.0);
     t_final_ = opt.real("-t_final", "Default final time", 2.0);
-    if (K < 1) throw Error("-gmm_modes must be at least 1");
+    if (K < 1 || K > kMaxModes) throw Error("-gmm_modes must be between 1 and 64");
     if (sig.size() != 1 && int(sig.size()) != K)
       throw Error("-gmm_sigma takes 1 or " + std::to_string(K) + " values");
     if (!w.empty() && int(w.size()) != K)
@@ -49,7 +49,11 @@ class LangevinGMM : public Problem {
       wsum += m.pi;
       modes_.push_back(m);
     }
-    for (auto& m : modes_) m.pi /= wsum;
+    for (auto& m : modes_) {
+      m.pi /= wsum;
+      m.inv_var = 1 / (m.s * m.s);
+      m.log_norm = std::log(m.pi) - dim * std::log(m.s * std::sqrt(2 * M_PI));
+    }
     if (!(s0_ > 0)) throw Error("-gmm_sigma0 must be positive");
   }
   Box default_box() const override {
@@ -64,30 +68,28 @@ class LangevinGMM : public Problem {
   }
   double default_t_final() const override { return t_final_; }
 
-  // log pi_k N_k(x), and the log-sum-exp of them.
-  double log_p(const double* x, std::vector<double>* logs = nullptr) const {
-    std::vector<double> l(modes_.size());
+  // log pi_k N_k(x) into l[0..K-1] (K <= kMaxModes: no allocation on this hot path, which the
+  // operator and the particles call per face and per particle step), and their log-sum-exp.
+  double log_p(const double* x, double* l) const {
     double mx = -1e300;
     for (size_t k = 0; k < modes_.size(); ++k) {
       const Mode& m = modes_[k];
       double q = 0;
       for (int d = 0; d < dim_; ++d) q += (x[d] - m.mu[d]) * (x[d] - m.mu[d]);
-      l[k] = std::log(m.pi) - 0.5 * q / (m.s * m.s) - dim_ * std::log(m.s * std::sqrt(2 * M_PI));
+      l[k] = m.log_norm - 0.5 * q * m.inv_var;
       mx = std::max(mx, l[k]);
     }
     double s = 0;
-    for (double v : l) s += std::exp(v - mx);
-    if (logs) *logs = l;
+    for (size_t k = 0; k < modes_.size(); ++k) s += std::exp(l[k] - mx);
     return mx + std::log(s);
   }
   void drift(const double* x, double, double* b) const override {
-    std::vector<double> l;
-    const double lp = log_p(x, &l);
+    double l[kMaxModes];
+    const double lp = log_p(x, l);
     for (int d = 0; d < dim_; ++d) b[d] = 0;
     for (size_t k = 0; k < modes_.size(); ++k) {
-      const double wk = std::exp(l[k] - lp);
-      for (int d = 0; d < dim_; ++d)
-        b[d] -= wk * (x[d] - modes_[k].mu[d]) / (modes_[k].s * modes_[k].s);
+      const double wk = std::exp(l[k] - lp) * modes_[k].inv_var;
+      for (int d = 0; d < dim_; ++d) b[d] -= wk * (x[d] - modes_[k].mu[d]);
     }
   }
   void diffusion(const double*, double, double* a) const override {
@@ -95,7 +97,10 @@ class LangevinGMM : public Problem {
     for (int d = 0; d < dim_; ++d) a[4 * d] = 2.0;
   }
   bool has_potential() const override { return true; }
-  double potential(const double* x, double) const override { return -log_p(x); }
+  double potential(const double* x, double) const override {
+    double l[kMaxModes];
+    return -log_p(x, l);
+  }
   bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
   GaussianMixture initial_mixture() const override {
@@ -143,7 +148,9 @@ class LangevinGMM : public Problem {
   struct Mode {
     std::array<double, 3> mu{};
     double s = 0.5, pi = 1;
+    double inv_var = 4, log_norm = 0;  // 1/s^2 and log(pi / (s sqrt(2 pi))^dim)
   };
+  static constexpr int kMaxModes = 64;
   std::vector<Mode> modes_;
   double s0_ = 1.0, t_final_ = 2.0;
 };
