@@ -44,6 +44,18 @@ std::pair<double, double> moments(const Ensemble& e) {
   return {m, (g[2] - g[0] * m * m) / (g[0] - 1)};
 }
 
+// A small grid: the walls (box and boundary kinds) of particle tests.
+GridSpec walls_of(int dim, std::array<double, 3> lo, std::array<double, 3> hi,
+                  std::array<PetscInt, 3> cells, std::array<Boundary, 3> bc) {
+  GridSpec s;
+  s.dim = dim;
+  s.box.lo = lo;
+  s.box.hi = hi;
+  s.cells = cells;
+  s.bc = bc;
+  return s;
+}
+
 // Survival to time T in (-1, 1) of dX = dW started from N(0, 0.1^2), absorbed at both walls:
 // the sine series of the heat kernel (beta = 1/2, half-width 1), smoothed by the initial law.
 double survival(double T) {
@@ -112,12 +124,8 @@ BOOST_AUTO_TEST_CASE(walls_reflect_wrap_and_absorb) {
     }
     bool time_dependent() const override { return false; }
   } noise;
-  GridSpec spec;
-  spec.dim = 2;
-  spec.box.lo = {-1, -1, 0};
-  spec.box.hi = {1, 1, 1};
-  spec.cells = {8, 8, 1};
-  spec.bc = {Boundary::reflecting, Boundary::periodic, Boundary::reflecting};
+  GridSpec spec = walls_of(2, {-1, -1, 0}, {1, 1, 1}, {8, 8, 1},
+                           {Boundary::reflecting, Boundary::periodic, Boundary::reflecting});
   ScopedOptions none("");
   // 20000 particles from N(0, 0.1^2 I), 50 steps of 0.1 with the walls of `walls`.
   auto walk = [&](const Grid& walls) {
@@ -168,12 +176,8 @@ BOOST_AUTO_TEST_CASE(particles_are_identical_on_any_rank_count) {
     bool time_dependent() const override { return false; }
   } c;
   const LinearSDE sde{{1, -0.3, 0, 1}, {0.1, 0}, {1, 0.4, 0.4, 0.8}};
-  GridSpec spec;
-  spec.dim = 2;
-  spec.box.lo = {-1.5, -2, 0};
-  spec.box.hi = {1.5, 2, 1};
-  spec.cells = {16, 12, 1};
-  spec.bc = {Boundary::absorbing, Boundary::reflecting, Boundary::reflecting};
+  const GridSpec spec = walls_of(2, {-1.5, -2, 0}, {1.5, 2, 1}, {16, 12, 1},
+                                 {Boundary::absorbing, Boundary::reflecting, Boundary::reflecting});
   ScopedOptions none("");
   auto evolve = [&](MPI_Comm comm, int start) {
     Grid grid(comm, spec);
@@ -226,12 +230,8 @@ BOOST_AUTO_TEST_CASE(brownian_bridge_exits_are_exact_at_coarse_steps) {
   // series. With steps of 0.1 (step sd 0.32, a third of the half-width) end-point monitoring alone
   // would overestimate survival by 0.11 (~120 SE: measured with the bridge test switched off);
   // the bridge test makes both steppers exact in law.
-  GridSpec spec;
-  spec.dim = 1;
-  spec.box.lo = {-1, 0, 0};
-  spec.box.hi = {1, 1, 1};
-  spec.cells = {8, 1, 1};
-  spec.bc = {Boundary::absorbing, Boundary::absorbing, Boundary::absorbing};
+  const GridSpec spec = walls_of(1, {-1, 0, 0}, {1, 1, 1}, {8, 1, 1},
+                                 {Boundary::absorbing, Boundary::absorbing, Boundary::absorbing});
   ScopedOptions none("");
   Grid grid(world(), spec);
   struct BM : Coefficients {
@@ -308,11 +308,8 @@ BOOST_AUTO_TEST_CASE(samplers_draw_the_right_law) {
   const double w[3] = {0.25, 0.5, 0.25};
   for (int k = 0; k < 3; ++k) BOOST_CHECK_SMALL(count[k] / n - w[k], 6 * std::sqrt(w[k] * (1 - w[k]) / n));
 
-  GridSpec spec;
-  spec.dim = 2;
-  spec.box.lo = {0, 0, 0};
-  spec.box.hi = {1, 2, 1};
-  spec.cells = {12, 10, 1};
+  const GridSpec spec = walls_of(2, {0, 0, 0}, {1, 2, 1}, {12, 10, 1},
+                                 {Boundary::reflecting, Boundary::reflecting, Boundary::reflecting});
   ScopedOptions none("");
   Grid grid(world(), spec);
   VecH rho;
