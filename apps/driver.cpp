@@ -59,8 +59,10 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
       throw Error("-bc takes 1 or " + std::to_string(dim) + " values");
     for (int d = 0; d < 3; ++d) spec.bc[d] = parse_boundary(bc[std::min<size_t>(d, bc.size() - 1)]);
     scheme_ = parse_scheme(opt.choice("-fp_scheme", "Face-flux scheme: sg = Scharfetter-Gummel, "
-                                      "muscl = limited MUSCL drift + central diffusion, upwind = first order",
-                                      {"sg", "muscl", "upwind"}, "sg"));
+                                      "muscl = limited MUSCL drift + central diffusion, upwind = first "
+                                      "order, pflow = continuity equation with the probability-flow "
+                                      "velocity of the density itself",
+                                      {"sg", "muscl", "upwind", "pflow"}, "sg"));
     limiter_ = parse_limiter(opt.choice("-fp_limiter", "MUSCL slope limiter",
                                         {"vanleer", "minmod", "mc"}, "vanleer"));
     cross_ = parse_cross(opt.choice("-fp_cross",
@@ -79,6 +81,11 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     output_ = opt.string("-output", "Output directory (summary.json, options.txt, VTK series)",
                          "fpflow-out");
     const bool vtk = opt.flag("-vtk", "Write the VTK time series (fpflow.pvd)", true);
+    flow_fields_ = opt.flag("-vtk_flow", "Write the probability-flow fields (score, velocity, "
+                            "divergence, mask) in every VTK frame", true);
+    pf_floor_ = opt.real("-pf_floor", "Density floor for log rho in the flow fields, relative to "
+                         "max rho (cells below it get mask 0)", 1e-12);
+    if (!(pf_floor_ > 0)) throw Error("-pf_floor must be positive");
     output_every_ = opt.integer("-output_every",
                                 "Write a VTK frame every N steps (0: about 10 frames per run)", 0);
     t_final_ = problem_->default_t_final();
@@ -157,8 +164,23 @@ void Simulation::write_frame(double t, Vec rho) {
   std::vector<double> drift, current;
   op_->current(t, loc, current);
   op_->drift_at_cells(t, drift);
+  Frame frame;
+  FokkerPlanckOperator::FlowFields flow;
+  if (flow_fields_) {
+    // The floor is relative to the largest density (a documented, scale-free choice).
+    PetscReal top = 0;
+    FP_CHECK(VecMax(rho, nullptr, &top));
+    op_->flow_fields(t, loc, std::max(pf_floor_ * top, kDensityFloor), flow);
+  }
   VecArrayRead d(rho);
-  writer_->write(t, Frame{d.data(), &drift, &current});
+  frame.density = d.data();
+  frame.arrays = {{"drift", 3, &drift}, {"current", 3, &current}};
+  if (flow_fields_)
+    frame.arrays.insert(frame.arrays.end(), {{"score", 3, &flow.score},
+                                             {"velocity", 3, &flow.velocity},
+                                             {"divergence", 1, &flow.divergence},
+                                             {"mask", 1, &flow.mask}});
+  writer_->write(t, frame);
 }
 
 std::string Simulation::resolved_options() const {
@@ -242,7 +264,7 @@ nlohmann::json Simulation::run() {
   j["boundaries"] = bcs;
   j["ranks"] = comm_size(comm_);
   j["scheme"] = to_string(scheme_);
-  if (scheme_ == Scheme::muscl) j["limiter"] = to_string(limiter_);
+  if (scheme_ == Scheme::muscl || scheme_ == Scheme::pflow) j["limiter"] = to_string(limiter_);
   if (op_->has_cross()) j["cross_stencil"] = to_string(cross_);
   j["monotone"] = monotone_.monotone;
   if (!monotone_.monotone) j["monotonicity_violation"] = {{"ratio", monotone_.worst}, {"at", monotone_.where}};

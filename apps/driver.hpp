@@ -49,6 +49,8 @@ class Simulation {
   double t_final_ = 1, mass0_ = 0;
   PetscInt output_every_ = 0, last_frame_step_ = -1;
   bool steady_ = false;
+  bool flow_fields_ = true;
+  double pf_floor_ = 1e-12;
 };
 
 // Prints the options of every registered problem (for -help), without running anything.

@@ -59,20 +59,20 @@ void VtkSeriesWriter::write(double t, const Frame& f) {
     img->SetOrigin(origin);
     img->SetSpacing(spacing);
     const vtkIdType n = grid_.owned_cells();
-    vtkNew<vtkDoubleArray> density, drift, current;
+    vtkNew<vtkDoubleArray> density;
     density->SetName("density");
     density->SetNumberOfTuples(n);
     for (vtkIdType c = 0; c < n; ++c) density->SetValue(c, f.density[c]);
-    for (auto [arr, name, src] : {std::tuple{drift.Get(), "drift", f.drift},
-                                  std::tuple{current.Get(), "current", f.current}}) {
-      arr->SetName(name);
-      arr->SetNumberOfComponents(3);
-      arr->SetNumberOfTuples(n);
-      for (vtkIdType c = 0; c < 3 * n; ++c) arr->SetValue(c, (*src)[c]);
-    }
     img->GetCellData()->SetScalars(density);
-    img->GetCellData()->AddArray(drift);
-    img->GetCellData()->SetVectors(current);
+    for (const CellArray& a : f.arrays) {
+      vtkNew<vtkDoubleArray> arr;
+      arr->SetName(a.name.c_str());
+      arr->SetNumberOfComponents(a.components);
+      arr->SetNumberOfTuples(n);
+      for (vtkIdType c = 0; c < a.components * n; ++c) arr->SetValue(c, (*a.values)[c]);
+      if (a.name == "current") img->GetCellData()->SetVectors(arr);
+      else img->GetCellData()->AddArray(arr);
+    }
     const std::string path = dir_ + "/frames/" + piece_name(frame, rank);
     vtkNew<vtkXMLImageDataWriter> w;
     w->SetFileName((path + ".tmp").c_str());
@@ -107,10 +107,11 @@ void VtkSeriesWriter::write(double t, const Frame& f) {
       s << "\" Spacing=\"";
       for (int d = 0; d < 3; ++d) s << (d ? " " : "") << fmt_double(d < dim ? grid_.h(d) : 1);
       s << "\">\n    <PCellData Scalars=\"density\" Vectors=\"current\">\n"
-        << "      <PDataArray type=\"Float64\" Name=\"density\"/>\n"
-        << "      <PDataArray type=\"Float64\" Name=\"drift\" NumberOfComponents=\"3\"/>\n"
-        << "      <PDataArray type=\"Float64\" Name=\"current\" NumberOfComponents=\"3\"/>\n"
-        << "    </PCellData>\n";
+        << "      <PDataArray type=\"Float64\" Name=\"density\"/>\n";
+      for (const CellArray& a : f.arrays)
+        s << "      <PDataArray type=\"Float64\" Name=\"" << a.name << "\" NumberOfComponents=\""
+          << a.components << "\"/>\n";
+      s << "    </PCellData>\n";
       const int size = comm_size(comm);
       for (int r = 0; r < size; ++r) {
         int p[3] = {int(r % m[0]), int((r / m[0]) % m[1]), int(r / (m[0] * m[1]))};

@@ -7,7 +7,8 @@
 // Each rank writes only its own piece (no gather); rank 0 writes the .pvti (extents of all
 // pieces follow from the DMDA ownership ranges, no communication) and rewrites the .pvd after
 // every rank reports its piece complete. All files go through tmp + rename.
-// Arrays are CellData on the true cell geometry: density, drift (3-vector), current (3-vector).
+// Arrays are CellData on the true cell geometry: density (the active scalars), current (the
+// active vectors), and whatever else the frame carries (drift, score, velocity, ...).
 #pragma once
 
 #include "mesh/grid.hpp"
@@ -18,10 +19,16 @@
 
 namespace fpflow {
 
+// One frame: the density plus any number of named cell arrays over the owned cells, each with
+// 1 or 3 components (drift, current, score, velocity, divergence, mask, ...).
+struct CellArray {
+  std::string name;
+  int components = 1;
+  const std::vector<double>* values = nullptr;  // components per owned cell
+};
 struct Frame {
-  const double* density = nullptr;    // owned cells
-  const std::vector<double>* drift;   // 3 per owned cell
-  const std::vector<double>* current; // 3 per owned cell
+  const double* density = nullptr;  // owned cells
+  std::vector<CellArray> arrays;
 };
 
 class VtkSeriesWriter {

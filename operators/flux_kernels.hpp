@@ -90,6 +90,27 @@ inline double muscl_drift(Limiter l, double u, double rho_Km, double rho_K, doub
   return 0.0;
 }
 
+// Probability-flow face velocity v = u - D d log(rho)/dn (MATH.md: v = b - 1/2 div a - 1/2 a grad
+// log rho, the normal component at a face with diagonal a). Densities are floored at `floor` > 0
+// before the log, so an empty cell gives a large but finite velocity out of its full neighbour.
+inline double probability_flow_velocity(FaceCoef c, double h, double rho_K, double rho_L,
+                                        double floor) {
+  return c.u - c.D * (std::log(std::max(rho_L, floor)) - std::log(std::max(rho_K, floor))) / h;
+}
+
+// Logarithmic mean (L - K)/(log L - log K) (= K when L = K): the face density for which the
+// Scharfetter-Gummel flux equals v * density with v the face probability-flow velocity when
+// u = 0. Zero when either side is zero.
+inline double log_mean(double K, double L) {
+  if (!(K > 0) || !(L > 0)) return 0.0;
+  const double r = L / K;
+  if (std::fabs(r - 1) < 1e-4) {  // series: K (1 + e/2 - e^2/12 + e^3/24), e = r - 1
+    const double e = r - 1;
+    return K * (1 + e * (0.5 + e * (-1.0 / 12 + e / 24)));
+  }
+  return (L - K) / std::log(r);
+}
+
 }  // namespace fpflow::kernels
 
 namespace fpflow::kernels {

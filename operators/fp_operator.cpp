@@ -3,6 +3,7 @@
 // loops are instantiated with: no branching on the scheme inside a loop.
 #include "operators/fp_operator.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -15,7 +16,8 @@ Scheme parse_scheme(const std::string& name) {
   if (name == "upwind") return Scheme::upwind;
   if (name == "muscl") return Scheme::muscl;
   if (name == "sg") return Scheme::sg;
-  throw Error("unknown flux scheme '" + name + "'; valid: sg, muscl, upwind");
+  if (name == "pflow") return Scheme::pflow;
+  throw Error("unknown flux scheme '" + name + "'; valid: sg, muscl, upwind, pflow");
 }
 
 std::string to_string(Scheme s) {
@@ -23,6 +25,7 @@ std::string to_string(Scheme s) {
     case Scheme::upwind: return "upwind";
     case Scheme::muscl: return "muscl";
     case Scheme::sg: return "sg";
+    case Scheme::pflow: return "pflow";
   }
   return "?";
 }
@@ -53,7 +56,7 @@ std::string to_string(kernels::CrossStencil c) {
   return c == kernels::CrossStencil::monotone ? "monotone" : "average";
 }
 
-bool is_linear(Scheme s) { return s != Scheme::muscl; }
+bool is_linear(Scheme s) { return s != Scheme::muscl && s != Scheme::pflow; }
 
 namespace {
 
@@ -76,6 +79,17 @@ struct Muscl {
   }
 };
 
+// The continuity equation with the probability-flow velocity of the density itself:
+// F = v rho_face, v = u - D d(log rho)/dn at the face, rho_face the limited MUSCL value from the
+// upwind side of v. Nonlinear in rho; no diffusion flux (the score term carries it).
+struct PFlow {
+  kernels::Limiter lim;
+  double operator()(const PetscScalar* pL, std::ptrdiff_t s, FaceCoef c, double h) const {
+    const double v = kernels::probability_flow_velocity(c, h, pL[-s], pL[0], kDensityFloor);
+    return kernels::muscl_drift(lim, v, pL[-2 * s], pL[-s], pL[0], pL[s]);
+  }
+};
+
 template <class Full>
 struct ExplicitPart {
   Full full;
@@ -93,13 +107,17 @@ void with_flux(Scheme scheme, kernels::Limiter lim, Part part, Fn&& fn) {
     case Scheme::sg: return expl ? fn(ExplicitPart<SG>{}) : fn(SG{});
     case Scheme::muscl:
       return expl ? fn(ExplicitPart<Muscl>{Muscl{lim}}) : fn(Muscl{lim});
+    case Scheme::pflow:
+      return expl ? fn(ExplicitPart<PFlow>{PFlow{lim}}) : fn(PFlow{lim});
   }
 }
 
 // Linear coefficients for the Jacobian (first-order upwind stands in for MUSCL).
 LinearFlux linearized(Scheme scheme, Part part, FaceCoef c, double h) {
   if (part == Part::diffusion) return kernels::central_diffusion(c, h);
-  return scheme == Scheme::sg ? kernels::scharfetter_gummel(c, h) : kernels::upwind(c, h);
+  // pflow: Newton on the Fokker-Planck (SG) Jacobian, the same equation in linear form.
+  return scheme == Scheme::sg || scheme == Scheme::pflow ? kernels::scharfetter_gummel(c, h)
+                                                         : kernels::upwind(c, h);
 }
 
 // A symmetric matrix (row-major 3x3, first dim axes) is PSD iff all principal minors are >= 0.
@@ -158,6 +176,15 @@ FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients&
       gibbs_faces_(coef.has_potential() && !cross_present_) {
   if (grid.stencil_width() < stencil_width(scheme))
     throw Error("internal: grid ghost width too small for scheme " + to_string(scheme));
+  if (scheme == Scheme::pflow) {
+    // The face velocity uses the normal score only, and log rho is unbounded at a zero wall.
+    if (cross_present_)
+      throw Error("-fp_scheme pflow needs a diagonal diffusion matrix (no a_ij, i != j)");
+    for (int d = 0; d < grid.dim(); ++d)
+      if (grid.bc(d) == Boundary::absorbing)
+        throw Error("-fp_scheme pflow: the probability-flow velocity is unbounded at an absorbing "
+                    "wall (rho = 0 there); use reflecting or periodic boundaries");
+  }
   if (cross_present_ && !grid.box_stencil())
     throw Error("internal: cross-diffusion needs a box-stencil grid");
   update_coefficients(0.0);
@@ -410,7 +437,8 @@ void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mod
         lf = linearized(scheme_, part, fc, h);
       } else {
         if (mode == RowMode::rate_drift_only) fc.D = 0;
-        if (scheme_ == Scheme::muscl) fc.u *= 2.0;  // limiter worst case: slopes up to 2x
+        if (scheme_ == Scheme::muscl || scheme_ == Scheme::pflow)
+          fc.u *= 2.0;  // limiter worst case: slopes up to 2x
         lf = scheme_ == Scheme::sg ? kernels::scharfetter_gummel(fc, h) : kernels::upwind(fc, h);
       }
       // Face cells: L = the cell on the high side of the face, K = L - e_a.
@@ -551,6 +579,49 @@ void FokkerPlanckOperator::current(double t, Vec rho_local, std::vector<double>&
         const std::ptrdiff_t o = grid_.owned_index(idx[0], idx[1], idx[2]);
         face_fluxes(a, cross_present_, flux, line, p, F.data());
         for (PetscInt f = 0; f + 1 < nf; ++f) J3[3 * (o + f * os) + a] = 0.5 * (F[f] + F[f + 1]);
+      });
+    }
+  });
+}
+
+void FokkerPlanckOperator::flow_fields(double t, Vec rho_local, double floor, FlowFields& out) {
+  update_coefficients(t);
+  VecArrayRead in(rho_local);
+  const std::size_t n = std::size_t(grid_.owned_cells());
+  out.score.assign(3 * n, 0.0);
+  out.velocity.assign(3 * n, 0.0);
+  out.divergence.assign(n, 0.0);
+  out.mask.assign(n, 1.0);
+  std::vector<double> F;
+  // The update's own fluxes (Part::full): for pflow those are v rho_face already; the velocity
+  // below is then the one the scheme transports with, up to the face reconstruction.
+  with_flux(scheme_, limiter_, Part::full, [&](auto flux) {
+    for (int a = 0; a < grid_.dim(); ++a) {
+      const PetscInt nf = grid_.owned(a) + 1;
+      const std::ptrdiff_t os = grid_.ostride(a), ls = grid_.lstride(a);
+      const double h = grid_.h(a);
+      F.resize(nf);
+      out.face_velocity[a].assign(face_[a].size(), 0.0);
+      for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+        const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
+        const std::ptrdiff_t o = grid_.owned_index(idx[0], idx[1], idx[2]);
+        face_fluxes(a, cross_present_, flux, line, p, F.data());
+        double* v = out.face_velocity[a].data() + line * nf;
+        double s_prev = 0;
+        for (PetscInt f = 0; f < nf; ++f) {
+          const double K = p[(f - 1) * ls], L = p[f * ls];
+          const double lm = kernels::log_mean(K, L);
+          v[f] = std::min(K, L) >= floor ? F[f] / lm : F[f] / std::max({K, L, floor});
+          const double s = (std::log(std::max(L, floor)) - std::log(std::max(K, floor))) / h;
+          if (f > 0) {
+            const std::size_t c = std::size_t(o + (f - 1) * os);
+            out.score[3 * c + a] = 0.5 * (s_prev + s);
+            out.velocity[3 * c + a] = 0.5 * (v[f - 1] + v[f]);
+            out.divergence[c] += (v[f] - v[f - 1]) / h;
+            if (K < floor) out.mask[c] = 0.0;
+          }
+          s_prev = s;
+        }
       });
     }
   });

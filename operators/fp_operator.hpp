@@ -34,7 +34,13 @@
 
 namespace fpflow {
 
-enum class Scheme { upwind, muscl, sg };
+// pflow: the continuity equation d_t rho + div(v rho) = 0 with the probability-flow velocity
+// v = b - 1/2 div a - 1/2 a grad log rho of the evolving density (diagonal a; MUSCL face values).
+// It solves the same equation as the Fokker-Planck schemes by a different, nonlinear route.
+enum class Scheme { upwind, muscl, sg, pflow };
+
+// Densities below this are treated as this in log rho (probability-flow velocity and score).
+inline constexpr double kDensityFloor = 1e-300;
 enum class Part { full, explicit_part, diffusion };
 
 Scheme parse_scheme(const std::string& name);
@@ -58,7 +64,9 @@ class FokkerPlanckOperator {
                        kernels::Limiter limiter,
                        kernels::CrossStencil cross = kernels::CrossStencil::monotone);
 
-  static PetscInt stencil_width(Scheme s) { return s == Scheme::muscl ? 2 : 1; }
+  static PetscInt stencil_width(Scheme s) {
+    return s == Scheme::muscl || s == Scheme::pflow ? 2 : 1;
+  }
   Scheme scheme() const { return scheme_; }
   bool time_independent() const { return !coef_.time_dependent(); }
   bool has_cross() const { return cross_present_; }
@@ -86,6 +94,19 @@ class FokkerPlanckOperator {
   // update) and drift b at cell centres; owned cells, 3 components each (unused axes 0).
   void current(double t, Vec rho_local, std::vector<double>& J3);
   void drift_at_cells(double t, std::vector<double>& b3) const;
+
+  // Probability-flow diagnostics of rho at time t (MATH.md: J = v rho, v = b - 1/2 div a -
+  // 1/2 a grad log rho). At faces: v_f = J_f / logmean(rho_K, rho_L) with J_f exactly the
+  // update's flux (for SG with u = 0 this is -D d(log rho)/dn to round-off) and the score
+  // s_f = d(log rho)/dn. Densities below `floor` (absolute) count as `floor` in the logs, and a
+  // face with a neighbour below it uses v_f = J_f / max(rho_K, rho_L, floor); such cells get
+  // mask 0. Cells: score and velocity are the means of the two faces per axis, divergence is
+  // sum_a (v_{f+} - v_{f-}) / h_a. Owned cells; vectors have 3 components per cell.
+  struct FlowFields {
+    std::vector<double> score, velocity, divergence, mask;
+    std::array<std::vector<double>, 3> face_velocity;  // per axis, line-major, owned(a)+1 per line
+  };
+  void flow_fields(double t, Vec rho_local, double floor, FlowFields& out);
 
  private:
   struct Entry {
