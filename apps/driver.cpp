@@ -150,6 +150,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     }
   }
   stepper_->set_observer([this](PetscInt step, double t, Vec rho) {
+    if (step_hook_) step_hook_(step, t, rho);
     // A rolled-back step is reported again with an earlier step number: frames only move forward.
     if (writer_ && step % output_every_ == 0 && step > last_frame_step_) {
       write_frame(t, rho);

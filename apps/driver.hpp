@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -27,6 +28,9 @@ class Simulation {
   const Problem& problem() const { return *problem_; }
   FokkerPlanckOperator& op() { return *op_; }
   const std::string& output_dir() const { return output_; }
+  // Called after every accepted time step (and at t = 0) with the current density; a step that
+  // is rolled back is reported again with an earlier step number. Set before run().
+  void on_step(std::function<void(PetscInt, double, Vec)> hook) { step_hook_ = std::move(hook); }
 
  private:
   void write_frame(double t, Vec rho);
@@ -49,6 +53,7 @@ class Simulation {
   double t_final_ = 1, mass0_ = 0;
   PetscInt output_every_ = 0, last_frame_step_ = -1;
   bool steady_ = false;
+  std::function<void(PetscInt, double, Vec)> step_hook_;
   bool flow_fields_ = true;
   double pf_floor_ = 1e-12;
 };

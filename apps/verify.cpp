@@ -5,6 +5,7 @@
 #include "core/options.hpp"
 #include "io/output.hpp"
 #include "verification/compare.hpp"
+#include "verification/flow_particles.hpp"
 #include "verification/particles.hpp"
 
 #include <algorithm>
@@ -24,7 +25,7 @@ namespace fpflow {
 namespace {
 
 enum class Start { initial, grid_cells, stationary };
-enum class Stepper { exact, euler_maruyama };
+enum class Stepper { exact, euler_maruyama, rk4 };
 
 // One verification case. The grid side is an ordinary fpflow run with `args`; the particles
 // integrate the same problem object.
@@ -40,6 +41,11 @@ struct Case {
   bool gaussian = true;      // law Gaussian: W1 gates
   bool fault_sensitive = true;  // must fail under -inject_fault
   double particle_share = 1;    // fraction of -particles this case uses
+  // Probability-flow case: also the pflow scheme on the grid, and particles moved by the grid's
+  // probability-flow velocity (RK4, carrying log rho) besides the SDE particles.
+  bool pf = false;
+  int ode_steps = 100;     // probability-flow ODE steps (each spans whole grid steps)
+  double ode_share = 0.25;  // PF-ODE particles, as a fraction of the case's particles
 };
 
 // A tilted, anisotropic OU with correlated noise (non-symmetric B, full diffusion tensor).
@@ -70,6 +76,37 @@ std::vector<Case> all_cases() {
                "-heat_sigma0 0.3 -ts_max_time 0.5",
                {256, 1, 1}, {32, 1, 1}, Start::initial, Stepper::exact, 0.5, 50});
   {
+    Case r{"continuity-rotation-2d", "continuity equation, rigid rotation (a = 0, MUSCL): grid vs RK4 particles",
+           "-problem ou -dim 2 -ou_B 0,-1,1,0 -ou_sigma 0 -ou_mean0 1.5,0 -ou_var0 0.1 "
+           "-ts_max_time 1.5707963267948966 -fp_scheme muscl",
+           {128, 128, 1}, {32, 32, 1}, Start::initial, Stepper::rk4, 1.5707963267948966, 64};
+    r.fault_sensitive = false;  // no diffusion to perturb
+    c.push_back(r);
+    Case k{"continuity-compressible-1d", "continuity equation, v = sin x (compressive): grid vs RK4 "
+           "particles drawn from the grid's initial cells",
+           "-problem custom -dim 1 -box_lo 0 -box_hi 3.141592653589793 -custom_drift_x sin(x) "
+           "-custom_diffusion_x 0 -custom_initial exp(-(x-_pi/2)^2/0.18) -ts_max_time 0.5 "
+           "-fp_scheme muscl",
+           {256, 1, 1}, {64, 1, 1}, Start::grid_cells, Stepper::rk4, 0.5, 64};
+    k.gaussian = false;
+    k.fault_sensitive = false;
+    c.push_back(k);
+    Case p{"pf-ou-1d", "probability flow, OU: FP grid, pflow grid, PF-ODE particles on the grid "
+           "velocity (with log rho), SDE particles, exact law",
+           "-problem ou -dim 1 -ou_mean0 1 -ou_var0 0.1 -ts_max_time 1", {256, 1, 1}, {64, 1, 1},
+           Start::initial, Stepper::exact, 1.0, 8};
+    p.pf = true;
+    c.push_back(p);
+    Case q{"pf-gmm-1d", "probability flow, Langevin on a Gaussian mixture from N(0, 1) (non-Gaussian): "
+           "FP grid, pflow grid, PF-ODE particles, EM particles",
+           "-problem langevin-gmm -dim 1 -ts_max_time 1", {256, 1, 1}, {64, 1, 1}, Start::initial,
+           Stepper::euler_maruyama, 1.0, 200};
+    q.pf = true;
+    q.gaussian = false;
+    q.particle_share = 0.25;
+    c.push_back(q);
+  }
+  {
     Case g{"langevin-gmm-2d", "Langevin on a 5-mode Gaussian mixture: -steady against EM from exact samples",
            "-problem langevin-gmm -dim 2 -steady", {128, 128, 1}, {32, 32, 1}, Start::stationary,
            Stepper::euler_maruyama, 0.5, 100};
@@ -89,6 +126,7 @@ struct Settings {
   double particles = 1e6, delta = 1e-6, fault = 1.05;
   std::uint32_t seed = 1;
   bool inject_fault = false, plot = true, list = false;
+  std::string fault_kind = "diffusion";
   std::string plot_script;
 };
 
@@ -106,7 +144,9 @@ Settings read_settings(MPI_Comm comm, const std::vector<Case>& cases) {
   s.delta = opt.real("-delta", "False-alarm probability of each gate", s.delta);
   s.inject_fault = opt.flag("-inject_fault",
                             "Power check: the particles see the diffusion times -fault_scale", false);
-  s.fault = opt.real("-fault_scale", "Diffusion factor of -inject_fault", s.fault);
+  s.fault = opt.real("-fault_scale", "Factor of -inject_fault", s.fault);
+  s.fault_kind = opt.choice("-fault_kind", "What -inject_fault scales in the particles: the "
+                            "diffusion a or the drift b", {"diffusion", "drift"}, "diffusion");
   s.plot = opt.flag("-plot", "Draw PNG plots with the plotting script (needs numpy, matplotlib)", true);
   s.plot_script = opt.string("-plot_script", "Plotting script",
                              std::string(FPFLOW_SOURCE_DIR) + "/tools/plot_verify.py");
@@ -116,9 +156,14 @@ Settings read_settings(MPI_Comm comm, const std::vector<Case>& cases) {
       for (const auto& m : names) all += (all.empty() ? "" : ", ") + m;
       throw Error("unknown verification case '" + n + "'; valid: " + all);
     }
-  if (!(s.particles >= 100)) throw Error("-particles must be at least 100");
+  // The moment gates use a normal approximation (z SE): keep N where it holds.
+  if (!(s.particles >= 10000)) throw Error("-particles must be at least 10000");
   if (!(s.delta > 0 && s.delta < 0.5)) throw Error("-delta must be in (0, 0.5)");
   return s;
+}
+
+const char* stepper_name(Stepper s) {
+  return s == Stepper::exact ? "exact" : s == Stepper::rk4 ? "rk4 (ODE)" : "euler-maruyama";
 }
 
 std::string grid_size_args(const Case& c, int refine) {
@@ -142,7 +187,8 @@ std::unique_ptr<Ensemble> run_particles(MPI_Comm comm, const Case& c, const Sett
   auto e = std::make_unique<Ensemble>(comm, dim, std::uint64_t(s.particles * c.particle_share),
                                       s.seed);
   e->set_walls(sim.grid());
-  if (s.inject_fault) e->set_diffusion_scale(s.fault);
+  if (s.inject_fault && s.fault_kind == "diffusion") e->set_diffusion_scale(s.fault);
+  if (s.inject_fault && s.fault_kind == "drift") e->set_drift_scale(s.fault);
   switch (c.start) {
     case Start::initial: {
       const auto law = pb.initial_mixture();
@@ -164,10 +210,14 @@ std::unique_ptr<Ensemble> run_particles(MPI_Comm comm, const Case& c, const Sett
   const bool exact = c.stepper == Stepper::exact && pb.linear_sde(&sde);
   if (c.stepper == Stepper::exact && !exact)
     throw Error("case " + c.name + ": exact transitions need a linear SDE");
+  if (c.steps % int(block) != 0)
+    throw Error("case " + c.name + ": " + std::to_string(c.steps) + " steps do not split into " +
+                "blocks of " + std::to_string(block));
   const int steps = c.steps / int(block);
   const double dt = c.t_final / steps;
   for (int k = 0; k < steps; ++k) {
     if (exact) e->step_linear_exact(sde, k * dt, dt, std::uint32_t(k));
+    else if (c.stepper == Stepper::rk4) e->step_rk4(pb, k * dt, dt);
     else e->step_euler_maruyama(pb, k * dt, dt, std::uint32_t(k), block);
   }
   return e;
@@ -212,16 +262,184 @@ CaseResult run_case(MPI_Comm comm, const Case& c, const Settings& s) {
               {"grid_runs", runs},
               {"particles", p.n},
               {"particle_steps", c.steps},
-              {"particle_stepper", c.stepper == Stepper::exact ? "exact" : "euler-maruyama"},
+              {"particle_stepper", stepper_name(c.stepper)},
               {"t_final", c.t_final},
               {"fault_sensitive", c.fault_sensitive},
               {"wall_seconds", MPI_Wtime() - wall0}};
+  std::string err;
   if (comm_rank(comm) == 0) {
     nlohmann::json plot = compare::plot_data(side[1], p);
     plot["case"] = c.name;
     plot["what"] = c.what;
-    write_file_atomic(dir + "/compare.json", plot.dump() + "\n");
+    try {
+      write_file_atomic(dir + "/compare.json", plot.dump() + "\n");
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
   }
+  throw_if_any(comm, err);
+  return res;
+}
+
+// L1 distance of two grid densities on the finer lattice (a coarse side's cell masses spread
+// evenly over its fine cells). Both sides reduced with one bin per cell.
+double lattice_l1(const compare::GridSide& fine, const compare::GridSide& other) {
+  int r[3];
+  double share = 1;
+  for (int d = 0; d < 3; ++d) {
+    r[d] = fine.blocks[d] / other.blocks[d];
+    share /= r[d];
+  }
+  double l1 = 0;
+  for (int k = 0; k < fine.blocks[2]; ++k)
+    for (int j = 0; j < fine.blocks[1]; ++j)
+      for (int i = 0; i < fine.blocks[0]; ++i) {
+        const double a = fine.block_mass[i + fine.blocks[0] * (j + fine.blocks[1] * std::size_t(k))];
+        const double b = other.block_mass[i / r[0] + other.blocks[0] *
+                                          (j / r[1] + other.blocks[1] * std::size_t(k / r[2]))];
+        l1 += std::fabs(a - b * share);
+      }
+  return l1;
+}
+
+std::array<int, 3> cells_of(const Case& c, int refine) {
+  return {c.cells[0] * (c.cells[0] > 1 ? refine : 1), c.cells[1] * (c.cells[1] > 1 ? refine : 1),
+          c.cells[2] * (c.cells[2] > 1 ? refine : 1)};
+}
+
+compare::Gate make_gate(std::string metric, double value, nlohmann::json parts) {
+  compare::Gate g;
+  g.metric = std::move(metric);
+  g.value = value;
+  g.threshold = parts["statistical"].get<double>() + parts["grid"].get<double>() +
+                parts["time_step"].get<double>();
+  g.parts = std::move(parts);
+  return g;
+}
+
+// The probability-flow case (issue 5): five views of one density, compared pairwise.
+//  (a) the Fokker-Planck grid (SG), at h and h/2;  (b) the pflow grid (continuity equation with
+//  its own probability-flow velocity), at h and h/2;  (c) particles moved by (a)'s velocity
+//  field (RK4 between step snapshots, log rho carried along), once per grid;  (d) SDE particles;
+//  (e) the exact law, when the problem has one.
+CaseResult run_pf_case(MPI_Comm comm, const Case& c, const Settings& s) {
+  const std::string dir = s.output + "/" + c.name;
+  const double wall0 = MPI_Wtime();
+  compare::GridSide binned[2], sg_cells[2], pf_cells[2];
+  std::unique_ptr<Ensemble> ode[2], sde, sde_2dt;
+  double log_err[2] = {0, 0}, exact_l1 = -1;
+  for (int level = 0; level < 2; ++level) {
+    const std::string grid_args = c.args + grid_size_args(c, 1 << level) +
+                                  " -vtk 0 -progress_seconds -1 -output " + dir + "/";
+    const std::string tag = level ? "fine" : "coarse";
+    {
+      ScopedOptions opts(grid_args + "grid-sg-" + tag + " -fp_scheme sg");
+      Simulation sim(comm);
+      const Problem& pb = sim.problem();
+      auto e = std::make_unique<Ensemble>(
+          comm, sim.grid().dim(), std::uint64_t(s.particles * c.particle_share * c.ode_share),
+          s.seed);
+      e->set_walls(sim.grid());
+      const auto law = pb.initial_mixture();
+      if (law.empty()) e->sample_cells(sim.grid(), sim.solution());
+      else e->sample_mixture(law);
+      e->set_log_density([&](const double* x) { return std::log(pb.initial_density(x)); });
+      FlowSnapshot snap[2];
+      int cur = 0;
+      snap[0].capture(sim.op(), 0.0, sim.solution());
+      // The ODE steps span several grid steps (c.steps of them over the run, plus the last
+      // piece): velocity linear in time between the two snapshots, RK4 in between.
+      const double ode_dt = c.t_final / c.ode_steps;
+      sim.on_step([&](PetscInt, double t, Vec rho) {
+        if (!(t > snap[cur].time())) return;  // t = 0, or a step reported again after rollback
+        if (t < snap[cur].time() + ode_dt * (1 - 1e-9) && t < c.t_final * (1 - 1e-12)) return;
+        snap[1 - cur].capture(sim.op(), t, rho);
+        e->step_flow_rk4(FlowBetween(snap[cur], snap[1 - cur]), snap[cur].time(),
+                         t - snap[cur].time());
+        cur = 1 - cur;
+      });
+      if (level == 1) {
+        sde = run_particles(comm, c, s, sim, 1);
+        if (c.stepper == Stepper::euler_maruyama) sde_2dt = run_particles(comm, c, s, sim, 2);
+      }
+      const nlohmann::json summary = sim.run();
+      log_err[level] = log_density_mismatch(*e, snap[cur]);
+      binned[level] = compare::reduce_grid(sim.grid(), sim.solution(), c.bins, 0.0);
+      sg_cells[level] = compare::reduce_grid(sim.grid(), sim.solution(), cells_of(c, 1 << level), 0.0);
+      if (level == 1 && summary.contains("error")) exact_l1 = summary["error"]["L1"].get<double>();
+      ode[level] = std::move(e);
+    }
+    {
+      ScopedOptions opts(grid_args + "grid-pflow-" + tag + " -fp_scheme pflow");
+      Simulation sim(comm);
+      sim.run();
+      pf_cells[level] = compare::reduce_grid(sim.grid(), sim.solution(), cells_of(c, 1 << level), 0.0);
+    }
+  }
+  CaseResult res;
+  compare::Budget budget;
+  budget.delta = s.delta;
+  budget.gaussian = c.gaussian;
+  // (c) against (a): the time-step part is the distance to the same particles moved by the
+  // coarse grid's velocity (the velocity field's own error, by the refinement pair).
+  const auto pc = compare::reduce_particles(*ode[1], binned[1]);
+  const auto pcc = compare::reduce_particles(*ode[0], binned[1]);
+  budget.pair_note = "PF-ODE particles on the coarse grid's velocity (same initial points)";
+  for (auto g : compare::gates(comm, binned[0], binned[1], pc, &pcc, budget)) {
+    g.metric = "ode:" + g.metric;
+    res.gates.push_back(g);
+  }
+  // (d) against (a).
+  const auto pd = compare::reduce_particles(*sde, binned[1]);
+  std::unique_ptr<compare::ParticleSide> pd2;
+  if (sde_2dt) pd2 = std::make_unique<compare::ParticleSide>(compare::reduce_particles(*sde_2dt, binned[1]));
+  budget.pair_note = "Euler-Maruyama at 2 dt on the same paths";
+  for (auto g : compare::gates(comm, binned[0], binned[1], pd, pd2.get(), budget)) {
+    g.metric = "sde:" + g.metric;
+    res.gates.push_back(g);
+  }
+  // (b) against (a): both grid errors by Richardson, (4/3) ||rho_h - rho_h/2||_1 each.
+  const double d_sg = lattice_l1(sg_cells[1], sg_cells[0]), d_pf = lattice_l1(pf_cells[1], pf_cells[0]);
+  res.gates.push_back(make_gate("pflow-vs-sg", lattice_l1(sg_cells[1], pf_cells[1]),
+                                {{"statistical", 0.0},
+                                 {"grid", 4.0 / 3.0 * (d_sg + d_pf)},
+                                 {"time_step", 0.0},
+                                 {"sg_pair_distance", d_sg},
+                                 {"pflow_pair_distance", d_pf}}));
+  // (e) against (a): the grid's L1 error, bounded by its Richardson estimate.
+  if (exact_l1 >= 0)
+    res.gates.push_back(make_gate("sg-vs-exact", exact_l1,
+                                  {{"statistical", 0.0}, {"grid", 4.0 / 3.0 * d_sg}, {"time_step", 0.0},
+                                   {"sg_pair_distance", d_sg}}));
+  // Log-density along the PF-ODE paths against the grid's log rho at the end points: the
+  // mismatch is second order, so the fine one is bounded by (4/3) (coarse - fine).
+  res.gates.push_back(make_gate("ode:log-density", log_err[1],
+                                {{"statistical", 0.0},
+                                 {"grid", 4.0 / 3.0 * std::fabs(log_err[0] - log_err[1]) + 1e-12},
+                                 {"time_step", 0.0},
+                                 {"coarse", log_err[0]},
+                                 {"fine", log_err[1]},
+                                 {"over", "particles where rho > 1e-3 max rho"}}));
+  res.info = {{"what", c.what},
+              {"particles", pd.n},
+              {"particle_steps", c.steps},
+              {"particle_stepper", stepper_name(c.stepper)},
+              {"ode_particles", pc.n},
+              {"t_final", c.t_final},
+              {"fault_sensitive", c.fault_sensitive},
+              {"wall_seconds", MPI_Wtime() - wall0}};
+  std::string err;
+  if (comm_rank(comm) == 0) {
+    nlohmann::json plot = compare::plot_data(binned[1], pc);
+    plot["case"] = c.name;
+    plot["what"] = c.what + " (PF-ODE particles shown)";
+    try {
+      write_file_atomic(dir + "/compare.json", plot.dump() + "\n");
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+  }
+  throw_if_any(comm, err);
   return res;
 }
 
@@ -240,21 +458,29 @@ int run_verify(MPI_Comm comm) {
   }
   prepare_output_dir(comm, s.output);
   // A verify.json from an earlier run must not stand for this one if this one fails.
-  if (root) std::filesystem::remove(s.output + "/verify.json");
+  {
+    std::string err;
+    std::error_code ec;
+    if (root && std::filesystem::exists(s.output + "/verify.json") &&
+        !std::filesystem::remove(s.output + "/verify.json", ec))
+      err = "cannot remove the old " + s.output + "/verify.json: " + ec.message();
+    throw_if_any(comm, err);
+  }
   if (root)
     std::printf("fpflow verify: %g particles per case, delta = %g per gate, seed %u%s\n",
                 s.particles, s.delta, s.seed,
-                s.inject_fault ? ", FAULT INJECTED (particle diffusion x fault_scale)" : "");
+                s.inject_fault ? (", FAULT INJECTED (particle " + s.fault_kind + " x " +
+                                  std::to_string(s.fault) + ")").c_str() : "");
   nlohmann::json rows = nlohmann::json::array(), info;
   bool all_pass = true;
   if (root)
-    std::printf("%-18s %-9s %12s %12s  %-4s  %s\n", "case", "metric", "value", "threshold",
+    std::printf("%-26s %-15s %11s %11s  %-4s  %s\n", "case", "metric", "value", "threshold",
                 "pass", "threshold = statistical + grid + time step  (N, K)");
   for (const auto& c : cases) {
     if (std::find(s.cases.begin(), s.cases.end(), c.name) == s.cases.end()) continue;
     CaseResult r;
     try {
-      r = run_case(comm, c, s);
+      r = c.pf ? run_pf_case(comm, c, s) : run_case(comm, c, s);
     } catch (const std::exception& e) {
       if (root) {
         nlohmann::json j = {{"status", "failed"}, {"all_pass", false}, {"cases", rows},
@@ -270,11 +496,13 @@ int run_verify(MPI_Comm comm) {
                       {"threshold", g.threshold}, {"pass", g.pass()}, {"parts", g.parts}});
       if (root) {
         const auto& q = g.parts;
-        std::printf("%-18s %-9s %12.4e %12.4e  %-4s  %.3e + %.3e + %.3e  (N=%.0f%s)\n",
-                    c.name.c_str(), g.metric.c_str(), g.value, g.threshold, g.pass() ? "yes" : "NO",
+        std::string counts;
+        if (q.contains("N")) counts = "  (N=" + std::to_string(q["N"].get<long long>()) +
+                                      (q.contains("K") ? ", K=" + std::to_string(q["K"].get<long long>()) : "") + ")";
+        std::printf("%-26s %-15s %11.4e %11.4e  %-4s  %.3e + %.3e + %.3e%s\n", c.name.c_str(),
+                    g.metric.c_str(), g.value, g.threshold, g.pass() ? "yes" : "NO",
                     q["statistical"].get<double>(), q["grid"].get<double>(),
-                    q["time_step"].get<double>(), q["N"].get<double>(),
-                    q.contains("K") ? (", K=" + std::to_string(q["K"].get<int>())).c_str() : "");
+                    q["time_step"].get<double>(), counts.c_str());
       }
     }
     info[c.name] = r.info;
@@ -282,6 +510,7 @@ int run_verify(MPI_Comm comm) {
     all_pass = all_pass && pass;
     if (root) std::fflush(stdout);
   }
+  std::string err;
   if (root) {
     nlohmann::json j = {{"status", "ok"},
                         {"cases", rows},
@@ -291,9 +520,17 @@ int run_verify(MPI_Comm comm) {
                         {"delta", s.delta},
                         {"seed", s.seed},
                         {"fault_injected", s.inject_fault},
+                        {"fault_kind", s.fault_kind},
                         {"fault_scale", s.inject_fault ? s.fault : 1.0},
                         {"ranks", comm_size(comm)}};
-    write_file_atomic(s.output + "/verify.json", j.dump(2) + "\n");
+    try {
+      write_file_atomic(s.output + "/verify.json", j.dump(2) + "\n");
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+  }
+  throw_if_any(comm, err);
+  if (root) {
     std::printf("fpflow verify: %s; results in %s/verify.json\n",
                 all_pass ? "all cases pass" : "SOME CASES FAIL", s.output.c_str());
     if (s.plot) {

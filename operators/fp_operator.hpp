@@ -107,6 +107,14 @@ class FokkerPlanckOperator {
     std::array<std::vector<double>, 3> face_velocity;  // per axis, line-major, owned(a)+1 per line
   };
   void flow_fields(double t, Vec rho_local, double floor, FlowFields& out);
+  // Global index of the first owned cell of owned line `line` along axis a (the layout of
+  // FlowFields::face_velocity: face f of that line is the low face of cell start(a) + f).
+  std::array<PetscInt, 3> line_cell(int a, std::size_t line) const {
+    std::array<PetscInt, 3> idx{};
+    idx[a] = grid_.start(a);
+    for (int j : {(a + 1) % 3, (a + 2) % 3}) idx[j] = line_coordinate(a, line, j);
+    return idx;
+  }
 
  private:
   struct Entry {

@@ -11,7 +11,8 @@ OUT/convergence.csv and OUT/convergence.png (log-log, with reference slopes 1 an
       -- -problem heat -dim 2
   /usr/bin/python3 tools/convergence_study.py --levels 5 --base 16 --dt0 0.02 \\
       -- -problem ou -dim 1 -ts_type cn           (implicit: dt halves with h)
-  --expect 2 makes the exit status non-zero unless |p - 2| <= 0.1 on the finest pair (L1, L2).
+  --expect 2 makes the exit status non-zero unless |p - 2| <= 0.1 on the finest pair (L1, L2);
+  --pin E also requires the finest L1 error within 15% of E (VERIFICATION.md: pin the constant).
 
 Everything after `--` goes to fpflow unchanged (the grid size options are set per level).
 Explicit runs take fpflow's default step, the positivity bound, which shrinks like h^2, so the
@@ -40,6 +41,9 @@ def parse():
                    help="time step on the coarsest grid, halved at each level (implicit runs)")
     p.add_argument("--expect", type=float, default=None,
                    help="expected order: fail unless |p - expect| <= 0.1 on the finest pair")
+    p.add_argument("--pin", type=float, default=None,
+                   help="expected L1 error on the finest grid: fail unless within 15%% of it "
+                        "(an order test cannot see a bug of the same order)")
     p.add_argument("--no-plot", action="store_true", help="skip the PNG")
     p.add_argument("fpflow_args", nargs=argparse.REMAINDER, help="-- then fpflow options")
     a = p.parse_args()
@@ -147,6 +151,9 @@ def main():
         fig.savefig(os.path.join(a.out, "convergence.png"), dpi=110)
     print(f"convergence_study: {a.out}/convergence.csv" +
           ("" if a.no_plot else f", {a.out}/convergence.png"))
+    if a.pin is not None and abs(rows[-1]["L1"] / a.pin - 1) > 0.15:
+        sys.exit(f"convergence_study: finest L1 error {rows[-1]['L1']:.4e} is not within 15% of "
+                 f"the pinned {a.pin:.4e}")
     if a.expect is not None:
         bad = [k for k in ("L1", "L2") if abs(rows[-1][f"order_{k}"] - a.expect) > 0.1]
         if bad:

@@ -239,7 +239,8 @@ double w1_two_sample(const std::vector<double>& a, const std::vector<double>& b)
 std::vector<Gate> gates(MPI_Comm comm, const GridSide& coarse, const GridSide& fine,
                         const ParticleSide& p, const ParticleSide* pdt, const Budget& budget) {
   std::vector<Gate> out;
-  if (comm_rank(comm) == 0) {
+  std::string error;
+  if (comm_rank(comm) == 0) try {
     const double N = p.n, delta = budget.delta;
     auto make = [&](std::string metric, double value, double stat, double grid, double bias,
                     nlohmann::json extra) {
@@ -250,7 +251,7 @@ std::vector<Gate> gates(MPI_Comm comm, const GridSide& coarse, const GridSide& f
       extra["statistical"] = stat;
       extra["grid"] = grid;
       extra["time_step"] = bias;
-      extra["time_step_from"] = pdt ? "Euler-Maruyama at 2 dt on the same paths" : budget.bias_note;
+      extra["time_step_from"] = pdt ? budget.pair_note : budget.bias_note;
       extra["N"] = N;
       extra["delta"] = delta;
       g.parts = extra;
@@ -295,7 +296,7 @@ std::vector<Gate> gates(MPI_Comm comm, const GridSide& coarse, const GridSide& f
         const std::string ax = axis_name(d);
         make("KS_" + ax, ks_grid(x, lo, h, fine.marginal[d]), stats::dkw_floor(n, delta),
              stats::richardson_bound(ks_pair), pdt ? ks_two_sample(x, pdt->sorted[d]) : 0.0,
-             {{"grid_pair_distance", ks_pair}});
+             {{"grid_pair_distance", ks_pair}, {"n", n}});
         const Moments mf = grid_moments(fine.marginal[d], lo, h);
         const Moments mc = grid_moments(coarse.marginal[d], coarse.box.lo[d], coarse.h[d]);
         const Moments ms = sample_moments(x);
@@ -304,20 +305,25 @@ std::vector<Gate> gates(MPI_Comm comm, const GridSide& coarse, const GridSide& f
           make("W1_" + ax, w1_grid(x, lo, h, fine.marginal[d]),
                spread / std::sqrt(n) + sd * std::sqrt(2 * std::log(1 / delta) / n),
                stats::richardson_bound(w1_pair), pdt ? w1_two_sample(x, pdt->sorted[d]) : 0.0,
-               {{"grid_pair_distance", w1_pair}, {"expected_floor", spread / std::sqrt(n)}});
+               {{"grid_pair_distance", w1_pair}, {"expected_floor", spread / std::sqrt(n)},
+                {"spread_integral", spread}, {"sd", sd}, {"n", n}});
         }
         const Moments mdt = pdt ? sample_moments(pdt->sorted[d]) : ms;
         make("mean_" + ax, std::fabs(ms.mean - mf.mean), z * std::sqrt(mf.var / n),
              stats::richardson_bound(std::fabs(mf.mean - mc.mean)), std::fabs(ms.mean - mdt.mean),
              {{"grid", mf.mean}, {"particles", ms.mean}, {"z", z},
-              {"standard_error", std::sqrt(mf.var / n)}});
+              {"standard_error", std::sqrt(mf.var / n)}, {"grid_variance", mf.var}, {"n", n}});
         const double se = std::sqrt(std::max(mf.mu4 - mf.var * mf.var, 0.0) / n);
         make("var_" + ax, std::fabs(ms.var - mf.var), z * se,
              stats::richardson_bound(std::fabs(mf.var - mc.var)), std::fabs(ms.var - mdt.var),
-             {{"grid", mf.var}, {"particles", ms.var}, {"z", z}, {"standard_error", se}});
+             {{"grid", mf.var}, {"particles", ms.var}, {"z", z}, {"standard_error", se},
+              {"grid_mu4", mf.mu4}, {"n", n}});
       }
     }
+  } catch (const std::exception& e) {
+    error = e.what();  // computed on rank 0 only: every rank must learn of it
   }
+  throw_if_any(comm, error);
   // Broadcast the gates to every rank (as JSON text).
   std::string text;
   if (comm_rank(comm) == 0) {

@@ -65,7 +65,8 @@ struct Budget {
   double delta = 1e-6;
   bool gaussian = true;   // the law is Gaussian: W1 gates (their concentration term needs it)
   bool marginals = true;  // KS, W1 and moment gates (not for absorbing runs: defective law)
-  std::string bias_note = "exact transition";
+  std::string bias_note = "exact transition";                     // without a second ensemble
+  std::string pair_note = "Euler-Maruyama at 2 dt on the same paths";  // what the second one is
 };
 
 // All gates of one comparison (particles against the fine grid; grid bound from the pair;

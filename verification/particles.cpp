@@ -169,15 +169,20 @@ void Ensemble::walls(std::size_t p, const double* x0, const double* s2, double t
   double survive = 1;  // Brownian-bridge probability of not touching an absorbing wall
   for (int d = 0; d < dim_; ++d) {
     const double lo = box_.lo[d], hi = box_.hi[d], L = hi - lo;
+    if (!std::isfinite(x[d])) return;  // reported by check_step
     if (x[d] < lo || x[d] > hi) {
       switch (bc_[d]) {
         case Boundary::periodic:
           x[d] = lo + (x[d] - lo) - L * std::floor((x[d] - lo) / L);
           break;
-        case Boundary::reflecting:
-          // Mirror in both walls until inside (a step longer than the box folds repeatedly).
-          while (x[d] < lo || x[d] > hi) x[d] = x[d] < lo ? 2 * lo - x[d] : 2 * hi - x[d];
+        case Boundary::reflecting: {
+          // Mirror in both walls (a step longer than the box folds repeatedly): the reflected
+          // path has period 2L, so fold once instead of looping.
+          double y = std::fmod(x[d] - lo, 2 * L);
+          if (y < 0) y += 2 * L;
+          x[d] = y <= L ? lo + y : lo + 2 * L - y;
           break;
+        }
         case Boundary::absorbing:
           alive_[p] = 0;
           exit_[p] = t;
@@ -204,33 +209,55 @@ void Ensemble::step_euler_maruyama(const Coefficients& c, double t, double dt,
     psd_cholesky(a, dim_, G);
     for (int d = 0; d < dim_; ++d) s2[d] = a[4 * d] * dt * diffusion_scale_;
   };
-  if (constant) {
-    const double origin[3] = {0, 0, 0};
-    factor(origin);
-  }
-  for (std::size_t p = 0; p < alive_.size(); ++p) {
-    if (!alive_[p]) continue;
-    double* x = &x_[3 * p];
-    const double x0[3] = {x[0], x[1], x[2]};
-    c.drift(x0, t, b);
-    if (!constant) factor(x0);
-    normals(begin_ + p, step, block, z);
-    for (int i = 0; i < dim_; ++i) {
-      double w = 0;
-      for (int k = 0; k <= i; ++k) w += G[3 * i + k] * z[k];
-      x[i] = x0[i] + b[i] * dt + sq * w;
+  std::string error;
+  try {
+    if (constant) {
+      const double origin[3] = {0, 0, 0};
+      factor(origin);
     }
-    if (has_walls_) walls(p, x0, s2, t + dt, step);
+    for (std::size_t p = 0; p < alive_.size(); ++p) {
+      if (!alive_[p]) continue;
+      double* x = &x_[3 * p];
+      const double x0[3] = {x[0], x[1], x[2]};
+      c.drift(x0, t, b);
+      if (!constant) factor(x0);
+      normals(begin_ + p, step, block, z);
+      for (int i = 0; i < dim_; ++i) {
+        double w = 0;
+        for (int k = 0; k <= i; ++k) w += G[3 * i + k] * z[k];
+        x[i] = x0[i] + drift_scale_ * b[i] * dt + sq * w;
+      }
+      if (has_walls_) walls(p, x0, s2, t + dt, step);
+    }
+  } catch (const std::exception& e) {
+    error = e.what();
   }
+  check_step(error);
+}
+
+void Ensemble::check_step(std::string error) const {
+  if (error.empty())
+    for (std::size_t p = 0; p < alive_.size() && error.empty(); ++p)
+      for (int d = 0; d < dim_; ++d)
+        if (alive_[p] && !std::isfinite(x_[3 * p + d])) {
+          error = "particle " + std::to_string(begin_ + p) +
+                  " has a non-finite position (non-finite drift or velocity?)";
+          break;
+        }
+  throw_if_any(comm_, error);
 }
 
 void Ensemble::step_linear_exact(const LinearSDE& sde, double t, double dt, std::uint32_t step) {
-  if (dt != cached_dt_) {
+  if (dt != cached_dt_ || sde.B != cached_sde_.B || sde.c != cached_sde_.c ||
+      sde.a != cached_sde_.a) {
     LinearSDE scaled = sde;
     for (double& v : scaled.a) v *= diffusion_scale_;
+    for (double& v : scaled.B) v *= drift_scale_;
+    for (double& v : scaled.c) v *= drift_scale_;
     cached_ = exact_transition(scaled, dim_, dt);
     cached_L_ = psd_cholesky(cached_.Q, dim_);
     cached_dt_ = dt;
+    cached_sde_ = sde;
   }
   const auto& E = cached_.E;
   const auto& L = cached_L_;
@@ -249,6 +276,7 @@ void Ensemble::step_linear_exact(const LinearSDE& sde, double t, double dt, std:
     }
     if (has_walls_) walls(p, x0, s2, t + dt, step);
   }
+  check_step("");
 }
 
 void Ensemble::step_heun(const Coefficients& c, double t, double dt) {
@@ -260,11 +288,12 @@ void Ensemble::step_heun(const Coefficients& c, double t, double dt) {
     const double x0[3] = {x[0], x[1], x[2]};
     double y[3] = {x0[0], x0[1], x0[2]};
     c.drift(x0, t, k1);
-    for (int i = 0; i < dim_; ++i) y[i] += dt * k1[i];
+    for (int i = 0; i < dim_; ++i) y[i] += drift_scale_ * dt * k1[i];
     c.drift(y, t + dt, k2);
-    for (int i = 0; i < dim_; ++i) x[i] = x0[i] + 0.5 * dt * (k1[i] + k2[i]);
+    for (int i = 0; i < dim_; ++i) x[i] = x0[i] + drift_scale_ * 0.5 * dt * (k1[i] + k2[i]);
     if (has_walls_) walls(p, x0, s2, t + dt, 0);
   }
+  check_step("");
 }
 
 void Ensemble::step_rk4(const Coefficients& c, double t, double dt) {
@@ -280,11 +309,35 @@ void Ensemble::step_rk4(const Coefficients& c, double t, double dt) {
       if (s > 0)
         for (int i = 0; i < dim_; ++i) y[i] = x0[i] + frac[s] * dt * k[s - 1][i];
       c.drift(y, t + frac[s] * dt, k[s]);
+      for (int i = 0; i < dim_; ++i) k[s][i] *= drift_scale_;
     }
     for (int i = 0; i < dim_; ++i)
       x[i] = x0[i] + dt / 6 * (k[0][i] + 2 * k[1][i] + 2 * k[2][i] + k[3][i]);
     if (has_walls_) walls(p, x0, s2, t + dt, 0);
   }
+  check_step("");
+}
+
+void Ensemble::step_flow_rk4(const FlowField& f, double t, double dt) {
+  const double s2[3] = {0, 0, 0}, frac[4] = {0, 0.5, 0.5, 1};
+  const bool carry = !log_rho_.empty();
+  double k[4][3] = {}, q[4] = {};
+  for (std::size_t p = 0; p < alive_.size(); ++p) {
+    if (!alive_[p]) continue;
+    double* x = &x_[3 * p];
+    const double x0[3] = {x[0], x[1], x[2]};
+    double y[3] = {x0[0], x0[1], x0[2]};
+    for (int s = 0; s < 4; ++s) {
+      if (s > 0)
+        for (int i = 0; i < dim_; ++i) y[i] = x0[i] + frac[s] * dt * k[s - 1][i];
+      f.eval(y, t + frac[s] * dt, k[s], &q[s]);
+    }
+    for (int i = 0; i < dim_; ++i)
+      x[i] = x0[i] + dt / 6 * (k[0][i] + 2 * k[1][i] + 2 * k[2][i] + k[3][i]);
+    if (carry) log_rho_[p] -= dt / 6 * (q[0] + 2 * q[1] + 2 * q[2] + q[3]);
+    if (has_walls_) walls(p, x0, s2, t + dt, 0);
+  }
+  check_step("");
 }
 
 std::uint64_t Ensemble::alive_count() const {

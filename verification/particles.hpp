@@ -12,7 +12,8 @@
 //    A step can use the sum of k consecutive fine increments (`block` = k), which couples a
 //    coarse run to a fine run on the same Brownian paths (time-step-halving studies).
 //  * exact Gaussian transition of a linear SDE (problems/laws.hpp): no time-step bias.
-//  * Heun (order 2) and classical RK4 (order 4) for the ODE dX = b(X, t) dt.
+//  * Heun (order 2) and classical RK4 (order 4) for the ODE dX = b(X, t) dt, and RK4 for the
+//    probability-flow ODE with the log-density carried along (d log rho/dt = -div v).
 // Walls match the grid's boundary kinds and are applied inside every step: reflecting = mirror
 // (repeated until inside), periodic = wrap, absorbing = killed, with the exit time recorded as
 // the end of the step. An absorbing wall also kills a particle whose path crossed it *within*
@@ -32,6 +33,14 @@
 #include <vector>
 
 namespace fpflow {
+
+// A velocity field with its divergence, for the probability-flow ODE (flow_particles.hpp).
+class FlowField {
+ public:
+  virtual ~FlowField() = default;
+  // v(x, t) (dim components) and div v(x, t); x has 3 entries.
+  virtual void eval(const double* x, double t, double* v, double* div) const = 0;
+};
 
 class Ensemble {
  public:
@@ -55,6 +64,11 @@ class Ensemble {
     diffusion_scale_ = scale;
     cached_dt_ = -1;
   }
+  // Likewise the drift: b -> scale b (-fault_kind drift, the power check of the mean gates).
+  void set_drift_scale(double scale) {
+    drift_scale_ = scale;
+    cached_dt_ = -1;
+  }
 
   // Exact draw from N(mean, cov) (cov row-major dim x dim, positive semi-definite).
   // Collective (like every sampler) when walls are set.
@@ -71,11 +85,25 @@ class Ensemble {
   // the fine increments numbered step*block .. step*block + block - 1.
   void step_euler_maruyama(const Coefficients& c, double t, double dt, std::uint32_t step,
                            std::uint32_t block = 1);
-  // One exact step of the linear SDE from t to t + dt (the transition is cached per dt).
+  // One exact step of the linear SDE from t to t + dt (the transition is cached per SDE and dt).
+  // Every stepper is collective: a non-finite position or a diffusion matrix that is not PSD
+  // on any rank raises the same error on all ranks.
   void step_linear_exact(const LinearSDE& sde, double t, double dt, std::uint32_t step);
   // Deterministic steps of dX = b(X, t) dt (the diffusion is ignored).
   void step_heun(const Coefficients& c, double t, double dt);
   void step_rk4(const Coefficients& c, double t, double dt);
+
+  // Probability-flow ODE: one RK4 step of dx/dt = v(x, t) together with the particle's
+  // log-density, d(log rho)/dt = -div v(x, t) (when set_log_density was called).
+  void step_flow_rk4(const FlowField& f, double t, double dt);
+  // Gives every particle its log-density log_rho(x) (x: 3 entries); carried by step_flow_rk4.
+  template <class Fn>
+  void set_log_density(Fn&& log_rho) {
+    log_rho_.resize(alive_.size());
+    for (std::size_t p = 0; p < alive_.size(); ++p) log_rho_[p] = log_rho(&x_[3 * p]);
+  }
+  double log_density(std::size_t p) const { return log_rho_[p]; }
+  bool has_log_density() const { return !log_rho_.empty(); }
 
   // Global count of live particles.
   std::uint64_t alive_count() const;
@@ -86,6 +114,8 @@ class Ensemble {
   // Applies the walls to particle p that moved from x0 to its current position during a step
   // ending at t; s2[d] = variance of the step along axis d (for the bridge test).
   void walls(std::size_t p, const double* x0, const double* s2, double t, std::uint32_t step);
+  // After a step: positions must be finite (a NaN drift must not reach the statistics).
+  void check_step(std::string error) const;
 
   MPI_Comm comm_;
   int dim_;
@@ -93,11 +123,12 @@ class Ensemble {
   Philox noise_rng_, init_rng_;
   std::vector<double> x_;
   std::vector<std::uint8_t> alive_;
-  std::vector<double> exit_;
+  std::vector<double> exit_, log_rho_;
   bool has_walls_ = false;
   Box box_;
   std::array<Boundary, 3> bc_{};
-  double diffusion_scale_ = 1;
+  double diffusion_scale_ = 1, drift_scale_ = 1;
+  LinearSDE cached_sde_;
   double cached_dt_ = -1;
   LinearTransition cached_;
   std::vector<double> cached_L_;
