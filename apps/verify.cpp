@@ -281,24 +281,11 @@ CaseResult run_case(MPI_Comm comm, const Case& c, const Settings& s) {
   return res;
 }
 
-// L1 distance of two grid densities on the finer lattice (a coarse side's cell masses spread
-// evenly over its fine cells). Both sides reduced with one bin per cell.
-double lattice_l1(const compare::GridSide& fine, const compare::GridSide& other) {
-  int r[3];
-  double share = 1;
-  for (int d = 0; d < 3; ++d) {
-    r[d] = fine.blocks[d] / other.blocks[d];
-    share /= r[d];
-  }
+// L1 distance of two grid densities reduced on the same bins (the coarse grid's cells): a
+// Richardson pair compares cell averages on the coarse lattice, where both are second order.
+double bin_l1(const compare::GridSide& a, const compare::GridSide& b) {
   double l1 = 0;
-  for (int k = 0; k < fine.blocks[2]; ++k)
-    for (int j = 0; j < fine.blocks[1]; ++j)
-      for (int i = 0; i < fine.blocks[0]; ++i) {
-        const double a = fine.block_mass[i + fine.blocks[0] * (j + fine.blocks[1] * std::size_t(k))];
-        const double b = other.block_mass[i / r[0] + other.blocks[0] *
-                                          (j / r[1] + other.blocks[1] * std::size_t(k / r[2]))];
-        l1 += std::fabs(a - b * share);
-      }
+  for (std::size_t k = 0; k < a.block_mass.size(); ++k) l1 += std::fabs(a.block_mass[k] - b.block_mass[k]);
   return l1;
 }
 
@@ -365,7 +352,7 @@ CaseResult run_pf_case(MPI_Comm comm, const Case& c, const Settings& s) {
       const nlohmann::json summary = sim.run();
       log_err[level] = log_density_mismatch(*e, snap[cur]);
       binned[level] = compare::reduce_grid(sim.grid(), sim.solution(), c.bins, 0.0);
-      sg_cells[level] = compare::reduce_grid(sim.grid(), sim.solution(), cells_of(c, 1 << level), 0.0);
+      sg_cells[level] = compare::reduce_grid(sim.grid(), sim.solution(), cells_of(c, 1), 0.0);
       if (level == 1 && summary.contains("error")) exact_l1 = summary["error"]["L1"].get<double>();
       ode[level] = std::move(e);
     }
@@ -373,7 +360,7 @@ CaseResult run_pf_case(MPI_Comm comm, const Case& c, const Settings& s) {
       ScopedOptions opts(grid_args + "grid-pflow-" + tag + " -fp_scheme pflow");
       Simulation sim(comm);
       sim.run();
-      pf_cells[level] = compare::reduce_grid(sim.grid(), sim.solution(), cells_of(c, 1 << level), 0.0);
+      pf_cells[level] = compare::reduce_grid(sim.grid(), sim.solution(), cells_of(c, 1), 0.0);
     }
   }
   CaseResult res;
@@ -398,9 +385,41 @@ CaseResult run_pf_case(MPI_Comm comm, const Case& c, const Settings& s) {
     g.metric = "sde:" + g.metric;
     res.gates.push_back(g);
   }
+  // (c) against (d), particles against particles: two-sample KS per axis (DKW for two samples,
+  // sqrt(ln(2/delta) (n + m) / (2 n m))), plus both sides' own bias parts.
+  {
+    std::string err;
+    nlohmann::json rows = nlohmann::json::array();
+    if (comm_rank(comm) == 0) try {
+      for (int d = 0; d < binned[1].dim; ++d) {
+        const auto &a = pc.sorted[d], &b = pd.sorted[d];
+        const double n = double(a.size()), m = double(b.size());
+        const double bias = compare::ks_two_sample(a, pcc.sorted[d]) +
+                            (pd2 ? compare::ks_two_sample(b, pd2->sorted[d]) : 0.0);
+        rows.push_back({{"axis", d}, {"value", compare::ks_two_sample(a, b)},
+                        {"statistical", std::sqrt(std::log(2 / s.delta) * (n + m) / (2 * n * m))},
+                        {"time_step", bias}, {"n", n}, {"m", m}});
+      }
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+    throw_if_any(comm, err);
+    std::string text = rows.dump();
+    int len = int(text.size());
+    MPI_Bcast(&len, 1, MPI_INT, 0, comm);
+    text.resize(len);
+    MPI_Bcast(text.data(), len, MPI_CHAR, 0, comm);
+    for (const auto& r : nlohmann::json::parse(text))
+      res.gates.push_back(make_gate(
+          std::string("ode-vs-sde:KS_") + "xyz"[r["axis"].get<int>()], r["value"].get<double>(),
+          {{"statistical", r["statistical"]}, {"grid", 0.0}, {"time_step", r["time_step"]},
+           {"n", r["n"]}, {"m", r["m"]}, {"delta", s.delta},
+           {"time_step_from", "each side against its pair (coarse-grid velocity; EM at 2 dt)"}}));
+  }
   // (b) against (a): both grid errors by Richardson, (4/3) ||rho_h - rho_h/2||_1 each.
-  const double d_sg = lattice_l1(sg_cells[1], sg_cells[0]), d_pf = lattice_l1(pf_cells[1], pf_cells[0]);
-  res.gates.push_back(make_gate("pflow-vs-sg", lattice_l1(sg_cells[1], pf_cells[1]),
+  // Both on the coarse grid's cells (fine masses summed into them).
+  const double d_sg = bin_l1(sg_cells[1], sg_cells[0]), d_pf = bin_l1(pf_cells[1], pf_cells[0]);
+  res.gates.push_back(make_gate("pflow-vs-sg", bin_l1(sg_cells[1], pf_cells[1]),
                                 {{"statistical", 0.0},
                                  {"grid", 4.0 / 3.0 * (d_sg + d_pf)},
                                  {"time_step", 0.0},

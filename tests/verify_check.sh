@@ -33,6 +33,12 @@ for r in v["cases"]:
     if not math.isclose(r["threshold"], q["statistical"] + q["grid"] + q["time_step"], rel_tol=1e-12):
         bad.append(f"{tag}: threshold is not the sum of its parts")
     metric = r["metric"].split(":")[-1]
+    if r["metric"].startswith("ode-vs-sde:"):
+        n, m = q["n"], q["m"]
+        stat = math.sqrt(math.log(2 / delta) * (n + m) / (2 * n * m))
+        if not math.isclose(stat, q["statistical"], rel_tol=1e-9):
+            bad.append(f"{tag}: two-sample floor {q['statistical']} != {stat} recomputed")
+        continue
     if "N" not in q:
         continue  # grid-against-grid gates (pflow-vs-sg, sg-vs-exact, log-density): no sampling
     N, n = q["N"], q.get("n", q["N"])
@@ -46,7 +52,7 @@ for r in v["cases"]:
     elif metric.startswith("mean"):
         stat = z * math.sqrt(q["grid_variance"] / n)
     elif metric.startswith("var"):
-        stat = z * math.sqrt((q["grid_mu4"] - q["grid"] ** 2) / n)
+        stat = z * math.sqrt((q["grid_mu4"] - q["grid_variance"] ** 2) / n)
     elif metric.startswith("W1"):
         stat = q["spread_integral"] / math.sqrt(n) + q["sd"] * math.sqrt(2 * math.log(1 / delta) / n)
     else:

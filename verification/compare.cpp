@@ -311,13 +311,13 @@ std::vector<Gate> gates(MPI_Comm comm, const GridSide& coarse, const GridSide& f
         const Moments mdt = pdt ? sample_moments(pdt->sorted[d]) : ms;
         make("mean_" + ax, std::fabs(ms.mean - mf.mean), z * std::sqrt(mf.var / n),
              stats::richardson_bound(std::fabs(mf.mean - mc.mean)), std::fabs(ms.mean - mdt.mean),
-             {{"grid", mf.mean}, {"particles", ms.mean}, {"z", z},
+             {{"grid_mean", mf.mean}, {"particles_mean", ms.mean}, {"z", z},
               {"standard_error", std::sqrt(mf.var / n)}, {"grid_variance", mf.var}, {"n", n}});
         const double se = std::sqrt(std::max(mf.mu4 - mf.var * mf.var, 0.0) / n);
         make("var_" + ax, std::fabs(ms.var - mf.var), z * se,
              stats::richardson_bound(std::fabs(mf.var - mc.var)), std::fabs(ms.var - mdt.var),
-             {{"grid", mf.var}, {"particles", ms.var}, {"z", z}, {"standard_error", se},
-              {"grid_mu4", mf.mu4}, {"n", n}});
+             {{"grid_variance", mf.var}, {"particles_variance", ms.var}, {"z", z},
+              {"standard_error", se}, {"grid_mu4", mf.mu4}, {"n", n}});
       }
     }
   } catch (const std::exception& e) {
