@@ -184,6 +184,24 @@ struct CaseResult {
   nlohmann::json info;
 };
 
+// DIR/<case>/compare.json for tools/plot_verify.py (rank 0 writes; errors reach every rank).
+void write_plot_data(MPI_Comm comm, const std::string& dir, const std::string& name,
+                     const std::string& what, const compare::GridSide& grid,
+                     const compare::ParticleSide& particles) {
+  std::string err;
+  if (comm_rank(comm) == 0) {
+    nlohmann::json plot = compare::plot_data(grid, particles);
+    plot["case"] = name;
+    plot["what"] = what;
+    try {
+      write_file_atomic(dir + "/compare.json", plot.dump() + "\n");
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+  }
+  throw_if_any(comm, err);
+}
+
 // Evolves the particles of `c` with the problem of `sim` (before sim.run(): its vector still
 // holds the initial data, which Start::grid_cells samples).
 std::unique_ptr<Ensemble> run_particles(MPI_Comm comm, const Case& c, const Settings& s,
@@ -272,18 +290,7 @@ CaseResult run_case(MPI_Comm comm, const Case& c, const Settings& s) {
               {"t_final", c.t_final},
               {"fault_sensitive", c.fault_sensitive},
               {"wall_seconds", MPI_Wtime() - wall0}};
-  std::string err;
-  if (comm_rank(comm) == 0) {
-    nlohmann::json plot = compare::plot_data(side[1], p);
-    plot["case"] = c.name;
-    plot["what"] = c.what;
-    try {
-      write_file_atomic(dir + "/compare.json", plot.dump() + "\n");
-    } catch (const std::exception& e) {
-      err = e.what();
-    }
-  }
-  throw_if_any(comm, err);
+  write_plot_data(comm, dir, c.name, c.what, side[1], p);
   return res;
 }
 
@@ -453,18 +460,7 @@ CaseResult run_pf_case(MPI_Comm comm, const Case& c, const Settings& s) {
               {"t_final", c.t_final},
               {"fault_sensitive", c.fault_sensitive},
               {"wall_seconds", MPI_Wtime() - wall0}};
-  std::string err;
-  if (comm_rank(comm) == 0) {
-    nlohmann::json plot = compare::plot_data(binned[1], pc);
-    plot["case"] = c.name;
-    plot["what"] = c.what + " (PF-ODE particles shown)";
-    try {
-      write_file_atomic(dir + "/compare.json", plot.dump() + "\n");
-    } catch (const std::exception& e) {
-      err = e.what();
-    }
-  }
-  throw_if_any(comm, err);
+  write_plot_data(comm, dir, c.name, c.what + " (PF-ODE particles shown)", binned[1], pc);
   return res;
 }
 
