@@ -19,7 +19,7 @@
 static const char help[] =
     "fpflow: finite-volume Fokker-Planck solver (PETSc DMDA + TS, VTK output).\n"
     "Problems: -problem heat|ou|custom. Grid: -dim, -da_grid_x/y/z, -box_lo/-box_hi, -bc.\n"
-    "Scheme: -fp_scheme sg|muscl|upwind. Time: -ts_type, -ts_dt, -ts_max_time.\n"
+    "Scheme: -fp_scheme sg|muscl|upwind|pflow. Time: -ts_type, -ts_dt, -ts_max_time.\n"
     "Output: -output DIR (summary.json, options.txt, fpflow.pvd).\n"
     "Subcommand: fpflow verify [-case NAME,...] [-output DIR] [-inject_fault] runs the\n"
     "grid-versus-particles verification suite (fpflow verify -list names the cases).\n\n";
