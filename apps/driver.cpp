@@ -139,6 +139,10 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     so.enforce_positivity = monotone_.monotone;
     // TS reads -ts_max_time itself; take its value back so everything agrees on t_final.
     stepper_ = std::make_unique<TimeStepper>(*op_, so);
+    // pflow's flux is nonlinear in log rho; Newton on the SG Jacobian does not converge for it.
+    if (scheme_ == Scheme::pflow && stepper_->mode() != "explicit")
+      throw Error("-fp_scheme pflow needs an explicit -ts_type (rk, ssp, euler); got " +
+                  stepper_->type() + " (" + stepper_->mode() + ")");
     PetscReal tmax;
     FP_CHECK(TSGetMaxTime(stepper_->ts(), &tmax));
     t_final_ = tmax;

@@ -106,6 +106,8 @@ BOOST_AUTO_TEST_CASE(pflow_rejects_what_it_cannot_do) {
   BOOST_CHECK_THROW(run(" -problem ou -ou_G 1,0,0.5,1 -fp_scheme pflow" + grid(2, 16) + quiet("x")),
                     Error);
   BOOST_CHECK_THROW(run(" -problem ou -fp_scheme pflow -steady" + grid(1, 32) + quiet("x")), Error);
+  BOOST_CHECK_THROW(run(" -problem ou -fp_scheme pflow -ts_type beuler" + grid(1, 32) + quiet("x")),
+                    Error);
 }
 
 BOOST_AUTO_TEST_CASE(continuity_linear_field_pushes_a_gaussian_forward) {
