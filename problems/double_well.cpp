@@ -67,11 +67,8 @@ class DoubleWell : public Problem {
   bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
   GaussianMixture initial_mixture() const override {
-    GaussianComponent g{1.0, std::vector<double>(dim_, 0.0),
-                        std::vector<double>(std::size_t(dim_) * dim_, 0.0)};
-    g.mean[0] = m0_;
-    for (int d = 0; d < dim_; ++d) g.cov[d * dim_ + d] = s0_ * s0_;
-    return {g};
+    const double m[3] = {m0_, 0, 0};
+    return {isotropic_gaussian(dim_, m, s0_)};
   }
 
   double initial_density(const double* x) const override {

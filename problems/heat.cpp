@@ -46,11 +46,7 @@ class Heat : public Problem {
   bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
   GaussianMixture initial_mixture() const override {
-    GaussianComponent g;
-    g.mean.assign(mean_.begin(), mean_.begin() + dim_);
-    g.cov.assign(std::size_t(dim_) * dim_, 0.0);
-    for (int d = 0; d < dim_; ++d) g.cov[d * dim_ + d] = s0_ * s0_;
-    return {g};
+    return {isotropic_gaussian(dim_, mean_.data(), s0_)};
   }
   bool linear_sde(LinearSDE* sde) const override {
     sde->B.assign(std::size_t(dim_) * dim_, 0.0);

@@ -104,17 +104,12 @@ class LangevinGMM : public Problem {
   bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
   GaussianMixture initial_mixture() const override {
-    return {isotropic(1.0, {0, 0, 0}, s0_)};
+    const double origin[3] = {0, 0, 0};
+    return {isotropic_gaussian(dim_, origin, s0_)};
   }
   GaussianMixture stationary_mixture() const override {
     GaussianMixture g;
-    for (const auto& m : modes_) g.push_back(isotropic(m.pi, m.mu, m.s));
-    return g;
-  }
-  GaussianComponent isotropic(double w, const std::array<double, 3>& mu, double s) const {
-    GaussianComponent g{w, std::vector<double>(mu.begin(), mu.begin() + dim_),
-                        std::vector<double>(std::size_t(dim_) * dim_, 0.0)};
-    for (int d = 0; d < dim_; ++d) g.cov[d * dim_ + d] = s * s;
+    for (const auto& m : modes_) g.push_back(isotropic_gaussian(dim_, m.mu.data(), m.s, m.pi));
     return g;
   }
 

@@ -20,6 +20,15 @@ struct GaussianComponent {
   double weight = 1;
   std::vector<double> mean, cov;
 };
+// N(mean, sd^2 I) in dim dimensions (mean: dim entries), with the given mixture weight.
+inline GaussianComponent isotropic_gaussian(int dim, const double* mean, double sd,
+                                            double weight = 1) {
+  GaussianComponent g{weight, std::vector<double>(mean, mean + dim),
+                      std::vector<double>(std::size_t(dim) * dim, 0.0)};
+  for (int d = 0; d < dim; ++d) g.cov[d * dim + d] = sd * sd;
+  return g;
+}
+
 // A mixture; empty means "no closed form" (the particle engine then samples the grid).
 using GaussianMixture = std::vector<GaussianComponent>;
 
