@@ -2,6 +2,7 @@
 #include "apps/driver.hpp"
 
 #include "core/options.hpp"
+#include "core/profiling.hpp"
 #include "io/output.hpp"
 #include "solvers/steady_state.hpp"
 #include "verification/norms.hpp"
@@ -25,6 +26,7 @@ std::string join(const std::vector<double>& v, int n) {
 }  // namespace
 
 Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
+  ProfileStage stage(profiling().setup);
   register_builtin_problems();
   int dim = 2;
   {
@@ -71,6 +73,8 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
                                     {"monotone", "average"}, "monotone"));
     StepperOptions so;
     so.cfl = opt.real("-fp_cfl", "Default step as a fraction of the positivity bound", 0.9);
+    so.fused = opt.flag("-fp_fused", "Run -ts_type euler as fpflow's fused one-pass step when "
+                        "the scheme is linear and the coefficients do not depend on t", true);
     if (!(so.cfl > 0)) throw Error("-fp_cfl must be positive");
     steady_ = opt.flag("-steady", "Compute the stationary law directly (no time stepping)", false);
     steady_options_ = read_steady_options(comm);
@@ -81,6 +85,8 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     output_ = opt.string("-output", "Output directory (summary.json, options.txt, VTK series)",
                          "fpflow-out");
     const bool vtk = opt.flag("-vtk", "Write the VTK time series (fpflow.pvd)", true);
+    vtk_compressor_ = opt.choice("-vtk_compressor", "Compression of the VTK frames: lz4 (fast), "
+                                 "zlib (smaller, slower) or none", {"lz4", "zlib", "none"}, "lz4");
     flow_fields_ = opt.flag("-vtk_flow", "Write the probability-flow fields (score, velocity, "
                             "divergence, mask) in every VTK frame", true);
     pf_floor_ = opt.real("-pf_floor", "Density floor for log rho in the flow fields, relative to "
@@ -132,7 +138,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
         if (grid_->bc(d) == Boundary::absorbing)
           throw Error("-steady: with absorbing walls all mass leaves; there is no stationary law");
       steady_solver_ = std::make_unique<SteadyState>(*op_, steady_options_);
-      if (vtk && !help_only) writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_);
+      if (vtk && !help_only) writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_, vtk_compressor_);
       return;
     }
     so.t_final = t_final_;
@@ -148,7 +154,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     t_final_ = tmax;
     if (!(t_final_ > 0)) throw Error("final time must be positive (-ts_max_time)");
     if (vtk && !help_only) {
-      writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_);
+      writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_, vtk_compressor_);
       if (output_every_ <= 0)
         output_every_ = std::max<PetscInt>(1, PetscInt(std::ceil(t_final_ / stepper_->dt_initial() / 10)));
     }
@@ -164,6 +170,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
 }
 
 void Simulation::write_frame(double t, Vec rho) {
+  ProfileStage stage(profiling().output);
   LocalVec loc(grid_->dm());
   grid_->to_local(rho, loc);
   std::vector<double> drift, current;
@@ -185,6 +192,7 @@ void Simulation::write_frame(double t, Vec rho) {
                                              {"velocity", 3, &flow.velocity},
                                              {"divergence", 1, &flow.divergence},
                                              {"mask", 1, &flow.mask}});
+  ProfileEvent ev(profiling().vtk_write);
   writer_->write(t, frame);
 }
 
@@ -250,6 +258,7 @@ nlohmann::json Simulation::run() {
   const double wall = MPI_Wtime() - wall0;
   const double t = steady_ ? 0.0 : stepper_->time();
   if (!steady_ && writer_ && last_frame_step_ != stepper_->steps()) write_frame(t, rho_);
+  ProfileStage stage(profiling().diagnostics);
 
   const double m1 = mass(*grid_, rho_);
   const double absorbed = steady_ ? 0.0 : stepper_->absorbed_mass(mass0_, m1);
@@ -280,6 +289,7 @@ nlohmann::json Simulation::run() {
     j["steps"] = 0;
   } else {
     j["ts_type"] = stepper_->type();
+    if (stepper_->mode() == "explicit") j["fused_euler"] = stepper_->fused();
     j["time_stepping"] = stepper_->mode();
     j["dt_initial"] = stepper_->dt_initial();
     j["t_final"] = t;

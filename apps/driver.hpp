@@ -31,9 +31,10 @@ class Simulation {
   // Called after every accepted time step (and at t = 0) with the current density; a step that
   // is rolled back is reported again with an earlier step number. Set before run().
   void on_step(std::function<void(PetscInt, double, Vec)> hook) { step_hook_ = std::move(hook); }
+  // Writes one VTK frame of rho at time t (requires -vtk; fpflow bench times it).
+  void write_frame(double t, Vec rho);
 
  private:
-  void write_frame(double t, Vec rho);
   std::string resolved_options() const;
 
   MPI_Comm comm_;
@@ -45,7 +46,7 @@ class Simulation {
   SteadyOptions steady_options_;
   std::unique_ptr<VtkSeriesWriter> writer_;
   VecH rho_;
-  std::string problem_name_, output_;
+  std::string problem_name_, output_, vtk_compressor_ = "lz4";
   Scheme scheme_ = Scheme::sg;
   kernels::Limiter limiter_ = kernels::Limiter::vanleer;
   kernels::CrossStencil cross_ = kernels::CrossStencil::monotone;

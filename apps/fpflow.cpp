@@ -9,6 +9,8 @@
 //   fpflow -options_file examples/custom_ou.opts            (a problem defined at run time)
 //   fpflow -help                                       every option, with defaults
 //   mpirun -n 2 fpflow verify -output verify-out       grid against particles (verify.json, PNGs)
+//   fpflow bench -output bench-out                     performance tables and bench.json
+#include "apps/bench.hpp"
 #include "apps/driver.hpp"
 #include "apps/verify.hpp"
 #include "core/options.hpp"
@@ -22,7 +24,9 @@ static const char help[] =
     "Scheme: -fp_scheme sg|muscl|upwind|pflow. Time: -ts_type, -ts_dt, -ts_max_time.\n"
     "Output: -output DIR (summary.json, options.txt, fpflow.pvd).\n"
     "Subcommand: fpflow verify [-case NAME,...] [-output DIR] [-inject_fault] runs the\n"
-    "grid-versus-particles verification suite (fpflow verify -list names the cases).\n\n";
+    "grid-versus-particles verification suite (fpflow verify -list names the cases).\n"
+    "Subcommand: fpflow bench [-output DIR] [-quick] measures bandwidth, explicit and implicit\n"
+    "throughput against a PETSc baseline (bench.json; tools/bench.py runs 1 and 2 ranks).\n\n";
 
 namespace {
 
@@ -48,7 +52,8 @@ int main(int argc, char** argv) {
   int code = 0;
   // `fpflow verify ...` runs the verification suite; the word is not a PETSc option.
   const bool verify = argc > 1 && std::string(argv[1]) == "verify";
-  if (verify) {
+  const bool bench = argc > 1 && std::string(argv[1]) == "bench";
+  if (verify || bench) {
     for (int i = 1; i + 1 < argc; ++i) argv[i] = argv[i + 1];
     --argc;
   }
@@ -57,12 +62,13 @@ int main(int argc, char** argv) {
     const MPI_Comm comm = PETSC_COMM_WORLD;
     const bool root = fpflow::comm_rank(comm) == 0;
     std::string output = "fpflow-out";
-    if (verify) {
+    if (verify || bench) {
       try {
-        code = fpflow::run_verify(comm);
+        code = verify ? fpflow::run_verify(comm) : fpflow::run_bench(comm);
         check_unused_options(root);
       } catch (const std::exception& e) {
-        if (root) std::fprintf(stderr, "fpflow: error: verify: %s\n", e.what());
+        if (root)
+          std::fprintf(stderr, "fpflow: error: %s: %s\n", verify ? "verify" : "bench", e.what());
         code = 1;
       }
       return code;

@@ -23,8 +23,8 @@ std::string fmt_double(double v) {
 }
 }  // namespace
 
-VtkSeriesWriter::VtkSeriesWriter(const Grid& grid, std::string dir)
-    : grid_(grid), dir_(std::move(dir)) {
+VtkSeriesWriter::VtkSeriesWriter(const Grid& grid, std::string dir, std::string compressor)
+    : grid_(grid), dir_(std::move(dir)), compressor_(std::move(compressor)) {
   std::string err;
   if (comm_rank(grid_.comm()) == 0) {
     std::error_code ec;
@@ -79,6 +79,9 @@ void VtkSeriesWriter::write(double t, const Frame& f) {
     w->SetInputData(img);
     w->SetDataModeToAppended();
     w->EncodeAppendedDataOff();
+    if (compressor_ == "none") w->SetCompressorTypeToNone();
+    else if (compressor_ == "zlib") w->SetCompressorTypeToZLib();
+    else w->SetCompressorTypeToLZ4();
     if (w->Write() != 1) err = "cannot write VTK piece " + path;
     else if (std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
       err = "cannot rename VTK piece " + path;

@@ -132,6 +132,53 @@ void Grid::fill_boundary_ghosts(PetscScalar* u) const {
   }
 }
 
+void Grid::update_ghosts(Vec global, Vec local) const {
+  if (!ghost_scatter_) {
+    // Ghost points that hold data (another rank's cell, or this rank's across a periodic wrap),
+    // as natural indices mapped to PETSc's ordering by the DMDA's AO. Physical-boundary ghosts
+    // are left to fill_boundary_ghosts; with a star stencil, points off the axes are unused.
+    std::vector<PetscInt> from, to;
+    for (PetscInt k = gxs_[2]; k < gxs_[2] + gxm_[2]; ++k)
+      for (PetscInt j = gxs_[1]; j < gxs_[1] + gxm_[1]; ++j) {
+        // On an owned (j, k) line only the x ghosts are ghosts: skip the owned run.
+        const bool owned_line = j >= xs_[1] && j < xs_[1] + xm_[1] && k >= xs_[2] &&
+                                k < xs_[2] + xm_[2];
+        for (PetscInt i = gxs_[0]; i < gxs_[0] + gxm_[0]; ++i) {
+          if (owned_line && i == xs_[0]) i = xs_[0] + xm_[0];
+          if (i >= gxs_[0] + gxm_[0]) break;
+          std::array<PetscInt, 3> c{i, j, k};
+          int outside = 0;
+          bool data = true;
+          for (int a = 0; a < dim_; ++a) {
+            if (c[a] >= xs_[a] && c[a] < xs_[a] + xm_[a]) continue;
+            ++outside;
+            if (c[a] < 0 || c[a] >= M_[a]) {
+              if (bc_[a] != Boundary::periodic) data = false;
+              c[a] = (c[a] % M_[a] + M_[a]) % M_[a];
+            }
+          }
+          if (outside == 0 || !data || (!box_stencil_ && outside > 1)) continue;
+          from.push_back(c[0] + M_[0] * (c[1] + M_[1] * c[2]));
+          to.push_back(PetscInt(local_index(i, j, k)));
+        }
+      }
+    AO ao;
+    FP_CHECK(DMDAGetAO(dm_, &ao));
+    FP_CHECK(AOApplicationToPetsc(ao, PetscInt(from.size()), from.data()));
+    IS isf, ist;
+    FP_CHECK(ISCreateGeneral(PETSC_COMM_SELF, PetscInt(from.size()), from.data(),
+                             PETSC_COPY_VALUES, &isf));
+    FP_CHECK(ISCreateGeneral(PETSC_COMM_SELF, PetscInt(to.size()), to.data(), PETSC_COPY_VALUES,
+                             &ist));
+    const PetscErrorCode ierr = VecScatterCreate(global, isf, local, ist, ghost_scatter_.out());
+    ISDestroy(&isf);
+    ISDestroy(&ist);
+    FP_CHECK(ierr);
+  }
+  FP_CHECK(VecScatterBegin(ghost_scatter_, global, local, INSERT_VALUES, SCATTER_FORWARD));
+  FP_CHECK(VecScatterEnd(ghost_scatter_, global, local, INSERT_VALUES, SCATTER_FORWARD));
+}
+
 void Grid::to_local(Vec global, Vec local) const {
   FP_CHECK(DMGlobalToLocalBegin(dm_, global, INSERT_VALUES, local));
   FP_CHECK(DMGlobalToLocalEnd(dm_, global, INSERT_VALUES, local));

@@ -90,6 +90,12 @@ class Grid {
   // Global vector -> ghosted local array with boundary ghosts filled.
   void to_local(Vec global, Vec local) const;
 
+  // The ghost points of `local` that hold data (another rank's cells, periodic wraps) from
+  // `global`, without copying the owned cells: a scatter of those points only. Physical-wall
+  // ghosts and the owned part of `local` are left untouched (LinearStencil::euler reads the
+  // owned cells from the global array and applies the wall rules itself).
+  void update_ghosts(Vec global, Vec local) const;
+
  private:
   MPI_Comm comm_;
   DMH dm_;
@@ -102,6 +108,7 @@ class Grid {
   std::array<double, 3> h_{1, 1, 1};
   std::array<std::ptrdiff_t, 3> ls_{1, 1, 1}, os_{1, 1, 1};
   double volume_ = 1;
+  mutable VecScatterH ghost_scatter_;  // update_ghosts: ghost points only (built on first use)
 };
 
 }  // namespace fpflow

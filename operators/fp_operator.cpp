@@ -3,6 +3,8 @@
 // loops are instantiated with: no branching on the scheme inside a loop.
 #include "operators/fp_operator.hpp"
 
+#include "core/profiling.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <sstream>
@@ -188,10 +190,34 @@ FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients&
   if (cross_present_ && !grid.box_stencil())
     throw Error("internal: cross-diffusion needs a box-stencil grid");
   update_coefficients(0.0);
+  if (is_linear(scheme_) && !cross_present_ && !coef_.time_dependent()) build_linear_stencil();
+}
+
+// The weights (A, B) = (alpha, beta) / h of every owned face, from the same FaceCoef and the
+// same flux kernel as the general path.
+void FokkerPlanckOperator::build_linear_stencil() {
+  ProfileEvent ev(profiling().linear_setup);
+  linear_ = std::make_unique<LinearStencil>(grid_);
+  for (int a = 0; a < grid_.dim(); ++a) {
+    const PetscInt nf = grid_.owned(a) + 1;
+    const double h = grid_.h(a);
+    for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+      for (PetscInt f = 0; f < nf; ++f) {
+        const FaceCoef fc = face_[a][line * nf + std::size_t(f)];
+        const LinearFlux lf = scheme_ == Scheme::sg ? kernels::scharfetter_gummel(fc, h)
+                                                    : kernels::upwind(fc, h);
+        std::array<PetscInt, 3> c = idx;
+        c[a] = grid_.start(a) + f;
+        linear_->set_face(a, c, lf.alpha / h, lf.beta / h);
+      }
+    });
+  }
+  linear_->finalize();
 }
 
 void FokkerPlanckOperator::update_coefficients(double t) {
   if (coef_ready_ && (!coef_.time_dependent() || t == coef_time_)) return;
+  ProfileEvent ev(profiling().coefficients);
   const int dim = grid_.dim();
   std::string bad;
   auto check_drift = [&](const double* b, int comp, const double* x) {
@@ -349,8 +375,10 @@ void FokkerPlanckOperator::face_fluxes(int a, bool with_cross,
 
 void FokkerPlanckOperator::apply_local(double t, Vec rho_local, Vec out, Part part) {
   update_coefficients(t);
+  ProfileEvent ev(profiling().apply);
   VecArrayRead in(rho_local);
   VecArray o(out);
+  if (linear_ && part == Part::full) return linear_->apply(in.data(), o.data());
   const bool with_cross = cross_present_ && part != Part::explicit_part;
   std::fill(o.data(), o.data() + grid_.owned_cells(), 0.0);
   std::vector<double> F;
@@ -475,6 +503,7 @@ void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mod
 void FokkerPlanckOperator::assemble_jacobian(double t, Mat J, Part part) {
   if (part == Part::explicit_part) throw Error("internal: no Jacobian for the explicit part");
   update_coefficients(t);
+  ProfileEvent ev(profiling().jacobian);
   FP_CHECK(MatZeroEntries(J));
   std::vector<Entry> entries;
   std::vector<MatStencil> cols;
@@ -522,6 +551,7 @@ double FokkerPlanckOperator::local_outflow(double t, Vec rho_local) {
 
 double FokkerPlanckOperator::max_rate(double t, bool drift_only) {
   update_coefficients(t);
+  ProfileEvent ev(profiling().rate_bound);
   double local = 0;
   std::vector<Entry> entries;
   grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
@@ -535,6 +565,7 @@ double FokkerPlanckOperator::max_rate(double t, bool drift_only) {
 
 Monotonicity FokkerPlanckOperator::monotonicity(double t) {
   update_coefficients(t);
+  ProfileEvent ev(profiling().rate_bound);
   double worst = 0;
   std::array<PetscInt, 3> at{0, 0, 0};
   std::vector<Entry> entries;
@@ -586,6 +617,7 @@ void FokkerPlanckOperator::current(double t, Vec rho_local, std::vector<double>&
 
 void FokkerPlanckOperator::flow_fields(double t, Vec rho_local, double floor, FlowFields& out) {
   update_coefficients(t);
+  ProfileEvent ev(profiling().flow_fields);
   VecArrayRead in(rho_local);
   const std::size_t n = std::size_t(grid_.owned_cells());
   out.score.assign(3 * n, 0.0);

@@ -27,8 +27,10 @@
 #include "mesh/grid.hpp"
 #include "operators/coefficients.hpp"
 #include "operators/flux_kernels.hpp"
+#include "operators/linear_stencil.hpp"
 
 #include <array>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -76,6 +78,11 @@ class FokkerPlanckOperator {
   void apply_local(double t, Vec rho_local, Vec out, Part part);
   // Same from a global vector (does the ghost exchange itself).
   void apply(double t, Vec rho, Vec out, Part part);
+
+  // The precomputed single-pass kernels (operators/linear_stencil.hpp), or null when the scheme
+  // is nonlinear, the coefficients depend on t or a cross-diffusion term is present. apply()
+  // with Part::full uses them; the fused Euler stepper (solvers/fused_euler.hpp) needs them.
+  const LinearStencil* linear_stencil() const { return linear_.get(); }
 
   // Jacobian of apply(., Part) with respect to rho (exact for linear schemes). part != explicit.
   void assemble_jacobian(double t, Mat J, Part part);
@@ -145,6 +152,8 @@ class FokkerPlanckOperator {
   std::array<std::vector<std::array<double, 2>>, 3> cross_;  // C for axes (a+1)%3, (a+2)%3
   double coef_time_ = 0;
   bool coef_ready_ = false;
+  std::unique_ptr<LinearStencil> linear_;
+  void build_linear_stencil();
 };
 
 }  // namespace fpflow

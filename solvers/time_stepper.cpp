@@ -2,6 +2,8 @@
 #include "solvers/time_stepper.hpp"
 
 #include "core/options.hpp"
+#include "core/profiling.hpp"
+#include "solvers/fused_euler.hpp"
 #include "solvers/steady_state.hpp"
 
 #include <algorithm>
@@ -62,6 +64,12 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
                                                       ? "imex"
                                                       : "implicit";
 
+  if (type_ == "euler" && opt.fused && op.linear_stencil()) {
+    register_fused_euler();
+    FP_CHECK(TSSetType(ts_, kTSFusedEuler));
+    fused_ = true;
+  }
+
   // Multigrid defaults are for linear solves: an explicit run must not report them unused.
   if (mode_ == "explicit")
     for (const auto& name : inserted) FP_CHECK(PetscOptionsClearValue(nullptr, name.c_str()));
@@ -86,7 +94,10 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     FP_CHECK(TSSetTimeStep(ts_, dt0_));
   }
   if (!(dt0_ > 0)) throw Error("time step must be positive, got " + std::to_string(dt0_));
-  if (mode_ == "explicit" && opt.enforce_positivity) {
+  if (fused_) {
+    // The fused step checks the new state in the same pass and rejects it itself.
+    fused_euler_set_operator(ts_, &op, opt.enforce_positivity);
+  } else if (mode_ == "explicit" && opt.enforce_positivity) {
     // Never accept a negative or non-finite state: TS rejects the stage and retries smaller.
     FP_CHECK(TSSetFunctionDomainError(ts_, domain_check));
     TSAdaptType at;
@@ -326,7 +337,12 @@ void TimeStepper::solve(Vec rho) {
   FP_CHECK(TSSetSolution(ts_, rho));
   FP_CHECK(TSSetTime(ts_, 0.0));
   FP_CHECK(TSSetStepNumber(ts_, 0));
-  FP_CHECK(TSSolve(ts_, rho));
+  {
+    ProfileStage stage(profiling().stepping);
+    const PetscErrorCode ierr = TSSolve(ts_, rho);
+    if (fused_) fused_euler_finish(ts_);  // rho holds its own array again, with the state
+    FP_CHECK(ierr);
+  }
   TSConvergedReason reason;
   FP_CHECK(TSGetConvergedReason(ts_, &reason));
   FP_CHECK(TSGetStepNumber(ts_, &steps_));

@@ -9,6 +9,8 @@
 //            the step size is unchanged
 //   IMEX (arkimex)  explicit drift part as RHSFunction, central diffusion as IFunction/IJacobian
 //            (-ts_arkimex_fully_implicit puts the whole operator in the IFunction)
+// Forward Euler (-ts_type euler) with a linear scheme and time-independent coefficients runs
+// as the TS type fpeuler: one memory pass per step (solvers/fused_euler.hpp).
 // Default step when -ts_dt is not given: explicit -> cfl / max_rate (the positivity bound,
 // re-derived after every step when the coefficients depend on t); IMEX -> cfl / (drift-only
 // rate); implicit -> t_final / 100. Explicit runs reject any stage that is negative beyond
@@ -37,6 +39,9 @@ struct StepperOptions {
   bool enforce_positivity = true;
   // > 0: stop once ||L rho||_1 <= until_stationary * max_rate * ||rho||_1 (run until stationary).
   double until_stationary = 0;
+  // -ts_type euler runs as fpflow's fused one-pass step (solvers/fused_euler.hpp) when the
+  // operator has a LinearStencil; false keeps PETSc's TSEULER.
+  bool fused = true;
 };
 
 class TimeStepper {
@@ -63,6 +68,7 @@ class TimeStepper {
   }
   TS ts() const { return ts_; }
   bool stationary_reached() const { return stationary_reached_; }
+  bool fused() const { return fused_; }
   double stationary_residual() const { return stationary_residual_; }
 
  private:
@@ -88,6 +94,7 @@ class TimeStepper {
   PetscInt steps_ = 0;
   bool quadrature_ = false, absorbing_ = false, follow_bound_ = false, check_positivity_ = false;
   bool stationary_reached_ = false;
+  bool fused_ = false;
   double stationary_residual_ = -1, stationary_rate_ = -1;
   VecH work_;  // -until_stationary: L rho
   int rollbacks_ = 0;

@@ -1,0 +1,291 @@
+// apps/bench.cpp — `fpflow bench`: measured performance of fpflow on this machine, at the rank
+// count it is launched with (tools/bench.py runs it at 1 and 2 ranks and merges the tables).
+//
+// In one run: the STREAM-triad bandwidth; explicit Fokker-Planck throughput for OU (cheap,
+// separable weights) and Gaussian-mixture Langevin (expensive, streamed weights) in 2-D and
+// 3-D, with the bytes per cell update the fused kernel must move, the fraction of the
+// bandwidth roofline reached and the speed-up over the PETSc-user baseline
+// (apps/bench_baseline.hpp), whose final state is compared with fpflow's; implicit backward
+// Euler + SG + geometric multigrid at four sizes (Krylov iterations, time per unknown); memory
+// per cell (heap in use during the run); the cost of one VTK frame. Prints tables, writes bench.json.
+#include "apps/bench.hpp"
+
+#include "apps/bench_baseline.hpp"
+#include "apps/driver.hpp"
+#include "core/options.hpp"
+#include "io/output.hpp"
+
+#include <malloc.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+namespace fpflow {
+
+namespace {
+
+// Heap bytes in use by this process (glibc: arena + mmapped blocks): what a run allocates,
+// whatever the allocator recycles from earlier runs.
+double heap_bytes() {
+  const struct mallinfo2 m = mallinfo2();
+  return double(m.uordblks) + double(m.hblkhd);
+}
+
+double sum_over(MPI_Comm comm, double v) {
+  double r = 0;
+  MPI_Allreduce(&v, &r, 1, MPI_DOUBLE, MPI_SUM, comm);
+  return r;
+}
+
+// STREAM triad a = b + s c on every rank at once; bandwidth counts 24 bytes per element (the
+// STREAM convention: no write-allocate traffic), best of `reps`.
+double stream_triad(MPI_Comm comm, std::size_t n, int reps) {
+  std::vector<double> a(n, 0.0), b(n, 1.0), c(n, 2.0);
+  double best = 1e300;
+  for (int r = 0; r < reps; ++r) {
+    MPI_Barrier(comm);
+    const double t0 = MPI_Wtime();
+    double* __restrict__ pa = a.data();
+    const double* __restrict__ pb = b.data();
+    const double* __restrict__ pc = c.data();
+    const double s = 3.0 + r;
+    for (std::size_t i = 0; i < n; ++i) pa[i] = pb[i] + s * pc[i];
+    double dt = MPI_Wtime() - t0, slowest = 0;
+    MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    best = std::min(best, slowest);
+  }
+  if (a[n / 2] != 1.0 + (2 + reps) * 2.0) throw Error("stream triad: wrong result");
+  return double(comm_size(comm)) * 24.0 * double(n) / best;
+}
+
+std::string grid_args(int dim, PetscInt n) {
+  std::string s = " -dim " + std::to_string(dim);
+  const char* ax[3] = {"x", "y", "z"};
+  for (int a = 0; a < dim; ++a) s += std::string(" -da_grid_") + ax[a] + " " + std::to_string(n);
+  return s;
+}
+
+// A Simulation run with step timestamps: t[s] = wall time when step s was accepted.
+struct TimedRun {
+  nlohmann::json summary;
+  std::vector<double> t;
+  double setup_seconds = 0, memory_bytes = 0;
+  double per_step(int first) const {  // mean over steps first+1 .. last
+    const int last = int(t.size()) - 1;
+    return last > first ? (t[last] - t[first]) / double(last - first) : 0.0;
+  }
+};
+
+}  // namespace
+
+int run_bench(MPI_Comm comm) {
+  const bool root = comm_rank(comm) == 0;
+  const int ranks = comm_size(comm);
+  std::string out;
+  bool quick = false, do_baseline = true, do_implicit = true, do_frame = true;
+  PetscInt steps = 100, isteps = 4;
+  std::vector<PetscInt> sizes2, isizes;
+  PetscInt size3 = 160;
+  {
+    OptionsBlock opt(comm, nullptr, "fpflow bench: performance measurement");
+    out = opt.string("-output", "Directory for bench.json (and scratch runs)", "bench-out");
+    quick = opt.flag("-quick", "Small sizes (a smoke run for CI; the numbers mean little)", false);
+    steps = opt.integer("-steps", "Explicit steps timed per case", quick ? 20 : 100);
+    isteps = opt.integer("-implicit_steps", "Backward-Euler steps per implicit size", 4);
+    do_baseline = opt.flag("-baseline", "Run the PETSc-user baseline", true);
+    do_implicit = opt.flag("-implicit", "Run the implicit multigrid sizes", true);
+    do_frame = opt.flag("-frame", "Time one VTK frame", true);
+    sizes2 = {opt.integer("-explicit_size", "2-D explicit size (cells per axis)", quick ? 256 : 2048)};
+    size3 = opt.integer("-explicit_size_3d", "3-D explicit size (cells per axis)", quick ? 32 : 160);
+    const std::vector<double> is = opt.reals(
+        "-implicit_sizes", "Implicit 2-D sizes (cells per axis)",
+        quick ? std::vector<double>{32, 64, 128, 256} : std::vector<double>{256, 512, 1024, 2048}, 8);
+    for (double v : is) isizes.push_back(PetscInt(v));
+  }
+  if (steps < 3) throw Error("-steps must be at least 3");
+  if (option_given("-help")) return 0;
+  prepare_output_dir(comm, out);
+  const std::string scratch = out + "/runs";
+  const std::string quiet = " -vtk 0 -progress_seconds -1 -output " + scratch;
+  nlohmann::json j;
+  j["ranks"] = ranks;
+  j["quick"] = quick;
+
+  // 1. Bandwidth: arrays far beyond the last-level cache (3 x 128 MiB per rank).
+  const double bw = stream_triad(comm, quick ? (std::size_t(1) << 22) : (std::size_t(1) << 24),
+                                 quick ? 3 : 10);
+  j["stream_triad_bytes_per_second"] = bw;
+  if (root) std::printf("STREAM triad (%d rank%s): %.2f GB/s\n\n", ranks, ranks > 1 ? "s" : "", bw / 1e9);
+
+  auto timed = [&](const std::string& args, auto&& after_run) {
+    TimedRun r;
+    ScopedOptions opts(args + quiet);
+    const double rss0 = heap_bytes(), w0 = MPI_Wtime();
+    Simulation sim(comm);
+    r.setup_seconds = MPI_Wtime() - w0;
+    sim.on_step([&](PetscInt step, double, Vec) {
+      if (std::size_t(step) == r.t.size()) r.t.push_back(MPI_Wtime());
+    });
+    r.summary = sim.run();
+    r.memory_bytes = sum_over(comm, heap_bytes() - rss0);
+    after_run(sim);
+    return r;
+  };
+
+  // 2. Explicit throughput, fused fpflow against the baseline.
+  struct Case {
+    std::string problem;
+    int dim;
+    PetscInt n;
+  };
+  const std::vector<Case> cases = {{"ou", 2, sizes2[0]}, {"langevin-gmm", 2, sizes2[0]},
+                                   {"ou", 3, size3}, {"langevin-gmm", 3, size3}};
+  if (root)
+    std::printf("%-14s %3s %11s %12s %9s %9s %12s %8s %10s %9s\n", "explicit", "dim", "cells",
+                "updates/s", "B/update", "roofline", "baseline/s", "speedup", "agreement",
+                "B/cell");
+  for (const Case& c : cases) {
+    const std::string args = "-problem " + c.problem + grid_args(c.dim, c.n) +
+                             " -ts_type euler -ts_max_steps " + std::to_string(steps);
+    double bytes = 0, dt = 0;
+    std::string weights;
+    std::vector<double> fp_final;
+    std::unique_ptr<Problem> problem;
+    Box box;
+    TimedRun r = timed(args, [&](Simulation& sim) {
+      const LinearStencil* st = sim.op().linear_stencil();
+      if (!st) throw Error("bench: no fused path for " + c.problem);
+      const int all_sep = all_ok(comm, st->separable());
+      bytes = all_sep ? 16.0 : 16.0 + 16.0 * c.dim;
+      weights = all_sep ? "separable (cached)" : "streamed";
+      box = sim.grid().box();
+      if (do_baseline) {
+        // fpflow's final state in natural order on rank 0, to check the baseline against.
+        VecH natural, seq;
+        FP_CHECK(DMDACreateNaturalVector(sim.grid().dm(), natural.out()));
+        FP_CHECK(DMDAGlobalToNaturalBegin(sim.grid().dm(), sim.solution(), INSERT_VALUES, natural));
+        FP_CHECK(DMDAGlobalToNaturalEnd(sim.grid().dm(), sim.solution(), INSERT_VALUES, natural));
+        VecScatter sc;
+        FP_CHECK(VecScatterCreateToZero(natural, &sc, seq.out()));
+        VecScatterH sch(sc);
+        FP_CHECK(VecScatterBegin(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
+        FP_CHECK(VecScatterEnd(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
+        PetscInt n = 0;
+        FP_CHECK(VecGetLocalSize(seq, &n));
+        VecArrayRead a(seq);
+        fp_final.assign(a.data(), a.data() + n);
+      }
+    });
+    dt = r.summary["dt_initial"].get<double>();
+    if (!r.summary.value("fused_euler", false)) throw Error("bench: fpflow did not use fpeuler");
+    const double cells = std::pow(double(c.n), c.dim);
+    const double sec = r.per_step(1);
+    const double rate = cells / sec;
+    nlohmann::json e = {{"problem", c.problem}, {"dim", c.dim}, {"cells", cells},
+                        {"steps_timed", steps - 1}, {"seconds_per_step", sec},
+                        {"cell_updates_per_second", rate}, {"bytes_per_cell_update", bytes},
+                        {"weights", weights}, {"roofline_fraction", rate * bytes / bw},
+                        {"setup_seconds", r.setup_seconds},
+                        {"memory_bytes_per_cell", r.memory_bytes / cells}};
+    if (do_baseline) {
+      problem = make_problem(c.problem);
+      {
+        ScopedOptions none("");
+        problem->configure(comm, c.dim);
+      }
+      std::vector<PetscInt> cells_v(c.dim, c.n);
+      const BaselineResult b = run_baseline(comm, *problem, c.dim, box, cells_v, steps, dt, true);
+      const double brate = cells / b.seconds_per_step;
+      // Same data, same SG weights except where fpflow's gradient-form faces (potential
+      // differences, langevin-gmm) differ from the drift at the face: O(h^2) apart there.
+      double diff = 0, top = 0;
+      if (root)
+        for (std::size_t i = 0; i < fp_final.size(); ++i) {
+          diff = std::max(diff, std::fabs(fp_final[i] - b.rho[i]));
+          top = std::max(top, std::fabs(fp_final[i]));
+        }
+      double agree = top > 0 ? diff / top : 0;
+      MPI_Bcast(&agree, 1, MPI_DOUBLE, 0, comm);
+      e["baseline"] = {{"cell_updates_per_second", brate},
+                       {"seconds_per_step", b.seconds_per_step},
+                       {"max_relative_difference", agree}};
+      e["speedup_vs_baseline"] = rate / brate;
+    }
+    if (root)
+      std::printf("%-14s %3d %11.0f %12.3e %9.0f %8.0f%% %12.3e %7.2fx %10.1e %9.0f\n",
+                  c.problem.c_str(), c.dim, cells, rate, bytes, 100 * rate * bytes / bw,
+                  e.contains("baseline") ? e["baseline"]["cell_updates_per_second"].get<double>() : 0.0,
+                  e.value("speedup_vs_baseline", 0.0),
+                  e.contains("baseline") ? e["baseline"]["max_relative_difference"].get<double>() : 0.0,
+                  r.memory_bytes / cells);
+    j["explicit"].push_back(e);
+  }
+
+  // 3. Implicit backward Euler + SG + geometric multigrid (fpflow's -pc_type mg defaults).
+  if (do_implicit) {
+    if (root)
+      std::printf("\n%-10s %12s %14s %14s %12s %12s %9s\n", "implicit", "unknowns", "KSP it/step",
+                  "s/unknown", "step s", "setup s", "B/cell");
+    for (PetscInt n : isizes) {
+      const std::string args = "-problem ou" + grid_args(2, n) +
+                               " -ts_type beuler -pc_type mg -ts_dt 0.01 -ts_max_steps " +
+                               std::to_string(isteps);
+      TimedRun r = timed(args, [](Simulation&) {});
+      const double unknowns = double(n) * double(n);
+      const double sec = r.per_step(1);
+      nlohmann::json e = {{"cells_per_axis", n}, {"unknowns", unknowns},
+                          {"mg_iterations", r.summary["linear_iterations_per_step"]},
+                          {"seconds_per_step", sec}, {"seconds_per_unknown", sec / unknowns},
+                          {"first_step_seconds", r.t.size() > 1 ? r.t[1] - r.t[0] : 0.0},
+                          {"setup_seconds", r.setup_seconds},
+                          {"memory_bytes_per_cell", r.memory_bytes / unknowns}};
+      if (root)
+        std::printf("%-10s %12.0f %14.2f %14.3e %12.3e %12.3e %9.0f\n",
+                    (std::to_string(n) + "^2").c_str(), unknowns,
+                    e["mg_iterations"].get<double>(), sec / unknowns, sec,
+                    e["first_step_seconds"].get<double>(), r.memory_bytes / unknowns);
+      j["implicit"].push_back(e);
+    }
+  }
+
+  // 4. One VTK frame of a 2-D OU state (density, drift, current and the flow fields).
+  if (do_frame) {
+    const PetscInt n = sizes2[0];
+    const std::string dir = out + "/frame";
+    ScopedOptions opts("-problem ou" + grid_args(2, n) +
+                       " -ts_type euler -progress_seconds -1 -output " + dir);
+    Simulation sim(comm);
+    MPI_Barrier(comm);
+    const double t0 = MPI_Wtime();
+    sim.write_frame(0.0, sim.solution());
+    MPI_Barrier(comm);
+    const double sec = MPI_Wtime() - t0;
+    double bytes = 0;
+    if (root)
+      for (const auto& f : std::filesystem::recursive_directory_iterator(dir))
+        if (f.is_regular_file() && f.path().extension() != ".json" && f.path().extension() != ".txt")
+          bytes += double(f.file_size());
+    MPI_Bcast(&bytes, 1, MPI_DOUBLE, 0, comm);
+    j["output_frame"] = {{"cells", double(n) * n}, {"seconds", sec}, {"bytes", bytes},
+                         {"bytes_per_second", bytes / sec}};
+    if (root)
+      std::printf("\nVTK frame %lldx%lld: %.3f s, %.1f MB (%.0f MB/s)\n", (long long)n,
+                  (long long)n, sec, bytes / 1e6, bytes / sec / 1e6);
+  }
+
+  std::string err;
+  if (root) {
+    try {
+      write_file_atomic(out + "/bench.json", j.dump(2) + "\n");
+      std::printf("\nfpflow bench: %s/bench.json\n", out.c_str());
+    } catch (const std::exception& e) {
+      err = e.what();
+    }
+  }
+  throw_if_any(comm, err);
+  return 0;
+}
+
+}  // namespace fpflow
