@@ -85,6 +85,25 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
     MPI_Abort(comm, int(ierr));
   }
 
+  read_layout();
+}
+
+// A coarse level of `like` (multigrid rediscretisation): the same box, boundaries and stencil
+// on a DMDA that DMCoarsen made from like's.
+Grid::Grid(DM coarse, const Grid& like)
+    : comm_(like.comm_),
+      dim_(like.dim_),
+      box_(like.box_),
+      bc_(like.bc_),
+      width_(like.width_),
+      box_stencil_(like.box_stencil_) {
+  FP_CHECK(PetscObjectReference((PetscObject)coarse));
+  *dm_.out() = coarse;
+  read_layout();
+}
+
+void Grid::read_layout() {
+  const char* axis_name = "xyz";
   DMDALocalInfo info;
   FP_CHECK(DMDAGetLocalInfo(dm_, &info));
   PetscInt Mg[3] = {info.mx, info.my, info.mz};
@@ -162,9 +181,35 @@ void Grid::update_ghosts(Vec global, Vec local) const {
           to.push_back(PetscInt(local_index(i, j, k)));
         }
       }
-    AO ao;
-    FP_CHECK(DMDAGetAO(dm_, &ao));
-    FP_CHECK(AOApplicationToPetsc(ao, PetscInt(from.size()), from.data()));
+    // Natural -> PETSc ordering from the ownership ranges (the DMDA's AO would build a map of
+    // every cell for this): the owner's offset plus the position inside the owner's box.
+    const PetscInt* lr[3] = {nullptr, nullptr, nullptr};
+    PetscInt np[3] = {1, 1, 1};
+    FP_CHECK(DMDAGetInfo(dm_, nullptr, nullptr, nullptr, nullptr, &np[0], &np[1], &np[2], nullptr,
+                         nullptr, nullptr, nullptr, nullptr, nullptr));
+    FP_CHECK(DMDAGetOwnershipRanges(dm_, &lr[0], &lr[1], &lr[2]));
+    std::array<std::vector<PetscInt>, 3> starts;
+    for (int a = 0; a < 3; ++a) {
+      starts[a].assign(1, 0);
+      for (PetscInt p = 0; p < np[a]; ++p) starts[a].push_back(starts[a].back() + (lr[a] ? lr[a][p] : 1));
+    }
+    std::vector<PetscInt> rank_offset(std::size_t(np[0] * np[1] * np[2]) + 1, 0);
+    for (PetscInt pk = 0, r = 0; pk < np[2]; ++pk)
+      for (PetscInt pj = 0; pj < np[1]; ++pj)
+        for (PetscInt pi = 0; pi < np[0]; ++pi, ++r)
+          rank_offset[std::size_t(r + 1)] = rank_offset[std::size_t(r)] +
+                                            (lr[0] ? lr[0][pi] : 1) * (lr[1] ? lr[1][pj] : 1) *
+                                                (lr[2] ? lr[2][pk] : 1);
+    for (PetscInt& g : from) {
+      PetscInt c[3] = {g % M_[0], (g / M_[0]) % M_[1], g / (M_[0] * M_[1])}, p[3], o[3];
+      for (int a = 0; a < 3; ++a) {
+        p[a] = PetscInt(std::upper_bound(starts[a].begin(), starts[a].end(), c[a]) - starts[a].begin()) - 1;
+        o[a] = c[a] - starts[a][std::size_t(p[a])];
+      }
+      const PetscInt r = p[0] + np[0] * (p[1] + np[1] * p[2]);
+      const PetscInt w0 = lr[0] ? lr[0][p[0]] : 1, w1 = lr[1] ? lr[1][p[1]] : 1;
+      g = rank_offset[std::size_t(r)] + o[0] + w0 * (o[1] + w1 * o[2]);
+    }
     IS isf, ist;
     FP_CHECK(ISCreateGeneral(PETSC_COMM_SELF, PetscInt(from.size()), from.data(),
                              PETSC_COPY_VALUES, &isf));

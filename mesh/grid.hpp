@@ -44,6 +44,8 @@ class Grid {
  public:
   // Creates the DMDA; reads -da_grid_x/y/z, -da_processors_*, -da_refine through the options.
   Grid(MPI_Comm comm, const GridSpec& spec);
+  // A coarse level of `like` on the DMDA `coarse` (made by DMCoarsen from like's; referenced).
+  Grid(DM coarse, const Grid& like);
 
   DM dm() const { return dm_; }
   MPI_Comm comm() const { return comm_; }
@@ -97,6 +99,7 @@ class Grid {
   void update_ghosts(Vec global, Vec local) const;
 
  private:
+  void read_layout();
   MPI_Comm comm_;
   DMH dm_;
   int dim_;

@@ -70,6 +70,10 @@ class FokkerPlanckOperator {
     return s == Scheme::muscl || s == Scheme::pflow ? 2 : 1;
   }
   Scheme scheme() const { return scheme_; }
+  // The same equation and scheme on another grid (a multigrid level: rediscretisation).
+  std::unique_ptr<FokkerPlanckOperator> on_grid(const Grid& g) const {
+    return std::make_unique<FokkerPlanckOperator>(g, coef_, scheme_, limiter_, cross_stencil_);
+  }
   bool time_independent() const { return !coef_.time_dependent(); }
   bool has_cross() const { return cross_present_; }
   const Grid& grid() const { return grid_; }

@@ -4,7 +4,8 @@
 // (-ts_type, default rk/2a = Heun = SSP-RK2, positive under the forward-Euler bound):
 //   explicit (euler, rk, ssp, ...)  RHSFunction = full operator
 //   implicit (beuler, cn, theta, bdf, ...)  IFunction + IJacobian assembled on the DMDA matrix,
-//            so any KSP/PC applies (-pc_type mg uses the DMDA hierarchy; hypre too); with
+//            so any KSP/PC applies (-pc_type mg uses the DMDA hierarchy with the operator
+//            rediscretised on each level; hypre too); with
 //            time-independent coefficients the matrix and its preconditioner are reused while
 //            the step size is unchanged
 //   IMEX (arkimex)  explicit drift part as RHSFunction, central diffusion as IFunction/IJacobian
@@ -25,6 +26,8 @@
 #include "operators/fp_operator.hpp"
 
 #include <functional>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -99,6 +102,14 @@ class TimeStepper {
   VecH work_;  // -until_stationary: L rho
   int rollbacks_ = 0;
   PetscReal ijac_shift_ = -1;  // shift of the assembled IJacobian (< 0: none yet)
+  // Multigrid levels below the fine grid (-pc_type mg rediscretises the operator on each
+  // coarse DMDA that PCMG makes), keyed by the coarse DM's object id.
+  struct Level {
+    std::unique_ptr<Grid> grid;
+    std::unique_ptr<FokkerPlanckOperator> op;
+    PetscReal shift = -1;
+  };
+  std::map<PetscObjectId, Level> levels_;
   Observer observer_;
   double wall_start_ = 0, last_progress_ = -1e300;
   PetscInt last_progress_step_ = -1;

@@ -1,0 +1,153 @@
+// tests/test_fused.cpp — the fast explicit path (LinearStencil, the fpeuler TS type, the
+// ghost-only exchange) against the general face-flux loops, on 1 and 2 ranks; and multigrid
+// with rediscretised coarse levels against a direct solve.
+#define BOOST_TEST_MODULE fused
+#include "common.hpp"
+
+#include <algorithm>
+
+using namespace fpflow;
+using namespace fpflow::test;
+
+BOOST_TEST_GLOBAL_FIXTURE(PetscFixture);
+
+namespace {
+
+// Largest |a - b| / max|b| over all ranks.
+double rel_diff(Vec a, Vec b) {
+  VecH d;
+  FP_CHECK(VecDuplicate(a, d.out()));
+  FP_CHECK(VecWAXPY(d, -1.0, b, a));
+  PetscReal nd, nb;
+  FP_CHECK(VecNorm(d, NORM_INFINITY, &nd));
+  FP_CHECK(VecNorm(b, NORM_INFINITY, &nb));
+  return nd / nb;
+}
+
+struct Setup {
+  std::string args;
+  bool separable;
+};
+
+// 1-D, 2-D and 3-D; every boundary kind; separable (ou, heat) and streamed (langevin-gmm,
+// custom drift coupling the axes) weights; SG and upwind.
+const std::vector<Setup> kSetups = {
+    {"-problem ou -dim 1 -da_grid_x 40 -bc absorbing", true},
+    {"-problem ou -dim 2 -da_grid_x 24 -da_grid_y 18", true},
+    {"-problem ou -dim 2 -da_grid_x 24 -da_grid_y 18 -bc periodic,absorbing -fp_scheme upwind", true},
+    {"-problem langevin-gmm -dim 2 -da_grid_x 20 -da_grid_y 22", false},
+    {"-problem ou -dim 3 -da_grid_x 10 -da_grid_y 12 -da_grid_z 8 -bc periodic", true},
+    {"-problem custom -dim 3 -custom_drift_x 0.3*y-x -custom_drift_y 0-y -custom_drift_z 0.2*x-z "
+     "-da_grid_x 10 -da_grid_y 9 -da_grid_z 8 -bc reflecting,absorbing,periodic", false},
+};
+
+}  // namespace
+
+// apply(full) runs the precomputed single pass; explicit_part + diffusion run the general
+// face-flux loops with the flux kernels: the same operator, independently computed.
+BOOST_AUTO_TEST_CASE(linear_stencil_equals_the_face_flux_loops) {
+  for (const Setup& s : kSetups) {
+    ScopedOptions opts(s.args + " -ts_type euler" + quiet("stencil"));
+    Simulation sim(world());
+    auto& op = sim.op();
+    BOOST_REQUIRE(op.linear_stencil());
+    BOOST_CHECK_EQUAL(all_ok(world(), op.linear_stencil()->separable()), s.separable);
+    VecH fast, expl, diff;
+    FP_CHECK(VecDuplicate(sim.solution(), fast.out()));
+    FP_CHECK(VecDuplicate(sim.solution(), expl.out()));
+    FP_CHECK(VecDuplicate(sim.solution(), diff.out()));
+    op.apply(0.0, sim.solution(), fast, Part::full);
+    op.apply(0.0, sim.solution(), expl, Part::explicit_part);
+    op.apply(0.0, sim.solution(), diff, Part::diffusion);
+    FP_CHECK(VecAXPY(expl, 1.0, diff));
+    BOOST_TEST_INFO(s.args);
+    BOOST_CHECK_LT(rel_diff(fast, expl), 1e-12);
+  }
+}
+
+// One fused step is rho + dt L rho with L from the general loops; the summary says fpeuler ran.
+BOOST_AUTO_TEST_CASE(fused_step_is_forward_euler) {
+  for (const Setup& s : kSetups) {
+    ScopedOptions opts(s.args + " -ts_type euler -ts_max_steps 1" + quiet("fused"));
+    Simulation sim(world());
+    VecH rho0, ref, d;
+    FP_CHECK(VecDuplicate(sim.solution(), rho0.out()));
+    FP_CHECK(VecCopy(sim.solution(), rho0));
+    FP_CHECK(VecDuplicate(sim.solution(), ref.out()));
+    FP_CHECK(VecDuplicate(sim.solution(), d.out()));
+    const auto j = sim.run();
+    BOOST_TEST_INFO(s.args);
+    BOOST_REQUIRE(j["fused_euler"].get<bool>());
+    BOOST_REQUIRE_EQUAL(j["steps"].get<int>(), 1);
+    const double dt = j["dt_initial"].get<double>();
+    sim.op().apply(0.0, rho0, ref, Part::explicit_part);
+    sim.op().apply(0.0, rho0, d, Part::diffusion);
+    FP_CHECK(VecAXPY(ref, 1.0, d));
+    FP_CHECK(VecAYPX(ref, dt, rho0));
+    BOOST_CHECK_LT(rel_diff(sim.solution(), ref), 1e-13);
+  }
+}
+
+// The fused path is PETSc's forward Euler, step for step, over a whole run (and conserves mass
+// to round-off on reflecting/periodic walls).
+BOOST_AUTO_TEST_CASE(fused_run_matches_petsc_euler) {
+  const std::string base = "-problem ou -dim 2 -da_grid_x 32 -da_grid_y 30 -bc periodic,reflecting "
+                           "-ts_type euler -ts_max_time 0.05";
+  auto fused = run(base + quiet("run-fused"));
+  auto petsc = run(base + " -fp_fused 0" + quiet("run-petsc"));
+  BOOST_CHECK(fused["fused_euler"].get<bool>());
+  BOOST_CHECK(!petsc["fused_euler"].get<bool>());
+  BOOST_CHECK_EQUAL(fused["steps"].get<int>(), petsc["steps"].get<int>());
+  BOOST_CHECK_CLOSE(fused["error"]["L1"].get<double>(), petsc["error"]["L1"].get<double>(), 1e-9);
+  BOOST_CHECK_SMALL(fused["mass_balance_error"].get<double>(), 1e-13);
+}
+
+// Bitwise: the fused kernel computes every cell with the same expression whatever the
+// decomposition, and the ghost-only exchange delivers exactly the neighbours' values.
+BOOST_AUTO_TEST_CASE(fused_run_is_rank_independent_to_the_bit) {
+  for (const char* extra : {" -bc periodic", " -bc absorbing", ""}) {
+    const double d = parallel_vs_serial(
+        std::string("-problem langevin-gmm -dim 2 -da_grid_x 26 -da_grid_y 21 -ts_type euler "
+                    "-ts_max_steps 25") + extra, "bitwise");
+    if (rank() == 0) BOOST_CHECK_EQUAL(d, 0.0);
+  }
+  const double d3 = parallel_vs_serial(
+      "-problem ou -dim 3 -da_grid_x 9 -da_grid_y 10 -da_grid_z 12 -bc periodic -ts_type euler "
+      "-ts_max_steps 10", "bitwise3");
+  if (rank() == 0) BOOST_CHECK_EQUAL(d3, 0.0);
+}
+
+// Above the positivity bound the fused step checks its result and refuses a negative state.
+BOOST_AUTO_TEST_CASE(fused_step_above_the_bound_is_rejected) {
+  double dt = 0;
+  {
+    ScopedOptions opts("-problem ou -dim 2 -da_grid_x 24 -da_grid_y 24 -ts_type euler"
+                       " -ts_max_steps 1" + quiet("bound"));
+    Simulation sim(world());
+    dt = sim.run()["dt_initial"].get<double>() / 0.9;  // the bound itself
+  }
+  const std::string big = std::to_string(4 * dt);
+  BOOST_CHECK_EXCEPTION(run("-problem ou -dim 2 -da_grid_x 24 -da_grid_y 24 -ts_type euler "
+                            "-ts_max_steps 20 -ts_dt " + big + quiet("bound-big")),
+                        Error, [](const Error& e) {
+                          return std::string(e.what()).find("rejected") != std::string::npos;
+                        });
+}
+
+// Multigrid with the operator rediscretised on each coarse level: the same solution as a direct
+// solve, in a handful of iterations that do not grow with the grid.
+BOOST_AUTO_TEST_CASE(multigrid_rediscretised_levels) {
+  std::vector<double> its;
+  for (int n : {64, 128, 256}) {
+    const std::string g = " -da_grid_x " + std::to_string(n) + " -da_grid_y " + std::to_string(n);
+    const std::string base = "-problem ou -dim 2 -ts_type beuler -ts_dt 0.01 -ts_max_steps 3" + g;
+    auto mg = run(base + " -pc_type mg" + quiet("mg"));
+    its.push_back(mg["linear_iterations_per_step"].get<double>());
+    if (n == 64) {
+      auto lu = run(base + " -pc_type redundant -redundant_pc_type lu" + quiet("lu"));
+      BOOST_CHECK_CLOSE(mg["error"]["L1"].get<double>(), lu["error"]["L1"].get<double>(), 1e-6);
+    }
+  }
+  BOOST_CHECK_LE(*std::max_element(its.begin(), its.end()), 10.0);
+  BOOST_CHECK_LE(*std::max_element(its.begin(), its.end()) - *std::min_element(its.begin(), its.end()), 2.0);
+}

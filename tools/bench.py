@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""tools/bench.py — run `fpflow bench` at 1 and 2 MPI ranks, merge, print the tables.
+
+    tools/bench.py [--fpflow build/fpflow] [--out bench-out] [--np 1,2] [-- fpflow bench options]
+
+Writes OUT/bench.json: {"machine", "runs": [one fpflow bench report per rank count],
+"explicit"/"implicit": per case, the 1-rank numbers plus "ranks_2" with the 2-rank rate, the
+parallel speed-up and, when 2 ranks do not speed the case up, what limits it}. Standard
+library only.
+"""
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+
+
+def run_bench(fpflow, np_, out, extra):
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+    cmd = ["mpiexec", "--oversubscribe", "-n", str(np_), fpflow, "bench", "-output", out] + extra
+    print("$ " + " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True, env=env)
+    with open(os.path.join(out, "bench.json")) as f:
+        return json.load(f)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--fpflow", default="build/fpflow")
+    ap.add_argument("--out", default="bench-out")
+    ap.add_argument("--np", default="1,2")
+    ap.add_argument("extra", nargs="*", help="options passed to fpflow bench (after --)")
+    a = ap.parse_args()
+    ranks = [int(x) for x in a.np.split(",")]
+    runs = [run_bench(a.fpflow, n, os.path.join(a.out, f"np{n}"), a.extra) for n in ranks]
+    base = runs[0]
+    merged = {"machine": {"cpu": cpu_model(), "cores": os.cpu_count()}, "runs": runs,
+              "explicit": [], "implicit": []}
+    bw = {r["ranks"]: r["stream_triad_bytes_per_second"] for r in runs}
+    r0 = ranks[0]
+
+    print(f"\nMachine: {merged['machine']['cpu']}, {merged['machine']['cores']} cores")
+    print("STREAM triad: " + ", ".join(f"{n} rank(s) {bw[n] / 1e9:.1f} GB/s" for n in ranks))
+    print(f"\n{'explicit':<13}{'dim':>4}{'cells':>10}{'upd/s 1r':>11}{'B/upd':>6}{'roofline':>9}"
+          f"{'baseline':>10}{'speedup':>8}{'upd/s 2r':>11}{'2r/1r':>7}  limit")
+    for i, e in enumerate(base.get("explicit", [])):
+        row = dict(e)
+        lim = ""
+        for r in runs[1:]:
+            e2 = r["explicit"][i]
+            s = e2["cell_updates_per_second"] / e["cell_updates_per_second"]
+            bws = bw[r["ranks"]] / bw[r0]
+            if s < 1.3:
+                lim = (f"memory bandwidth: STREAM x{bws:.2f} from {r0} to {r['ranks']} ranks, "
+                       f"roofline {e2['roofline_fraction']:.0%} at {r['ranks']}")
+            row[f"ranks_{r['ranks']}"] = {"cell_updates_per_second": e2["cell_updates_per_second"],
+                                           "roofline_fraction": e2["roofline_fraction"],
+                                           "speedup_vs_baseline": e2.get("speedup_vs_baseline"),
+                                           "parallel_speedup": s, "limited_by": lim or None}
+        merged["explicit"].append(row)
+        two = row.get(f"ranks_{ranks[-1]}", {})
+        print(f"{e['problem']:<13}{e['dim']:>4}{e['cells']:>10.0f}{e['cell_updates_per_second']:>11.3e}"
+              f"{e['bytes_per_cell_update']:>6.0f}{e['roofline_fraction']:>9.0%}"
+              f"{e.get('baseline', {}).get('cell_updates_per_second', 0):>10.2e}"
+              f"{e.get('speedup_vs_baseline', 0):>7.2f}x"
+              f"{two.get('cell_updates_per_second', 0):>11.3e}{two.get('parallel_speedup', 0):>7.2f}  {lim}")
+
+    print(f"\n{'implicit':<10}{'unknowns':>10}{'MG it 1r':>9}{'s/unknown 1r':>14}"
+          f"{'MG it 2r':>9}{'s/unknown 2r':>14}{'2r/1r':>7}")
+    for i, e in enumerate(base.get("implicit", [])):
+        row = dict(e)
+        cols = ""
+        for r in runs[1:]:
+            e2 = r["implicit"][i]
+            s = e["seconds_per_unknown"] / e2["seconds_per_unknown"]
+            row[f"ranks_{r['ranks']}"] = {"mg_iterations": e2["mg_iterations"],
+                                           "seconds_per_unknown": e2["seconds_per_unknown"],
+                                           "parallel_speedup": s}
+            cols = f"{e2['mg_iterations']:>9.1f}{e2['seconds_per_unknown']:>14.3e}{s:>7.2f}"
+        merged["implicit"].append(row)
+        print(f"{str(e['cells_per_axis']) + '^2':<10}{e['unknowns']:>10.0f}{e['mg_iterations']:>9.1f}"
+              f"{e['seconds_per_unknown']:>14.3e}{cols}")
+    if merged["implicit"]:
+        its = [e["mg_iterations"] for e in merged["implicit"]]
+        spu = [e["seconds_per_unknown"] for e in merged["implicit"]]
+        merged["implicit_summary"] = {"mg_iteration_spread": max(its) - min(its),
+                                      "seconds_per_unknown_ratio_largest_to_smallest": spu[-1] / spu[0]}
+        print(f"MG iterations spread {max(its) - min(its):.1f}; time per unknown largest/smallest "
+              f"{spu[-1] / spu[0]:.2f}")
+    for r in runs:
+        if "output_frame" in r:
+            f = r["output_frame"]
+            print(f"VTK frame ({r['ranks']} rank(s)): {f['seconds']:.2f} s for {f['bytes'] / 1e6:.0f} MB")
+    os.makedirs(a.out, exist_ok=True)
+    with open(os.path.join(a.out, "bench.json"), "w") as f:
+        json.dump(merged, f, indent=2)
+    print(f"\nbench.json: {os.path.join(a.out, 'bench.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
