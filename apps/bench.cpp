@@ -157,26 +157,13 @@ int run_bench(MPI_Comm comm) {
     TimedRun r = timed(args, [&](Simulation& sim) {
       const LinearStencil* st = sim.op().linear_stencil();
       if (!st) throw Error("bench: no fused path for " + c.problem);
-      const int all_sep = all_ok(comm, st->separable());
-      bytes = all_sep ? 16.0 : 16.0 + 16.0 * c.dim;
-      weights = all_sep ? "separable (cached)" : "streamed";
+      // Separable only if every rank is (a streamed rank moves more bytes per update).
+      const double mine = st->bytes_per_cell_update();
+      MPI_Allreduce(&mine, &bytes, 1, MPI_DOUBLE, MPI_MAX, comm);
+      weights = bytes == 16.0 ? "separable (cached)" : "streamed";
       box = sim.grid().box();
-      if (do_baseline) {
-        // fpflow's final state in natural order on rank 0, to check the baseline against.
-        VecH natural, seq;
-        FP_CHECK(DMDACreateNaturalVector(sim.grid().dm(), natural.out()));
-        FP_CHECK(DMDAGlobalToNaturalBegin(sim.grid().dm(), sim.solution(), INSERT_VALUES, natural));
-        FP_CHECK(DMDAGlobalToNaturalEnd(sim.grid().dm(), sim.solution(), INSERT_VALUES, natural));
-        VecScatter sc;
-        FP_CHECK(VecScatterCreateToZero(natural, &sc, seq.out()));
-        VecScatterH sch(sc);
-        FP_CHECK(VecScatterBegin(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
-        FP_CHECK(VecScatterEnd(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
-        PetscInt n = 0;
-        FP_CHECK(VecGetLocalSize(seq, &n));
-        VecArrayRead a(seq);
-        fp_final.assign(a.data(), a.data() + n);
-      }
+      // fpflow's final state in natural order on rank 0, to check the baseline against.
+      if (do_baseline) fp_final = gather_natural(sim.grid().dm(), sim.solution());
     });
     dt = r.summary["dt_initial"].get<double>();
     if (!r.summary.value("fused_euler", false)) throw Error("bench: fpflow did not use fpeuler");

@@ -145,21 +145,7 @@ BaselineResult run_baseline(MPI_Comm comm, const Problem& problem, int dim, cons
   PetscReal sum;
   FP_CHECK(VecSum(rho, &sum));
   res.mass_final = sum * h[0] * h[1] * h[2];
-  if (gather_final) {
-    VecH natural, seq;
-    FP_CHECK(DMDACreateNaturalVector(da, natural.out()));
-    FP_CHECK(DMDAGlobalToNaturalBegin(da, rho, INSERT_VALUES, natural));
-    FP_CHECK(DMDAGlobalToNaturalEnd(da, rho, INSERT_VALUES, natural));
-    VecScatter sc;
-    FP_CHECK(VecScatterCreateToZero(natural, &sc, seq.out()));
-    VecScatterH sch(sc);
-    FP_CHECK(VecScatterBegin(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
-    FP_CHECK(VecScatterEnd(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
-    PetscInt n = 0;
-    FP_CHECK(VecGetLocalSize(seq, &n));
-    VecArrayRead a(seq);
-    res.rho.assign(a.data(), a.data() + n);
-  }
+  if (gather_final) res.rho = gather_natural(da, rho);
   return res;
 }
 

@@ -231,4 +231,20 @@ void Grid::to_local(Vec global, Vec local) const {
   fill_boundary_ghosts(a.data());
 }
 
+std::vector<double> gather_natural(DM dm, Vec v) {
+  VecH natural, seq;
+  FP_CHECK(DMDACreateNaturalVector(dm, natural.out()));
+  FP_CHECK(DMDAGlobalToNaturalBegin(dm, v, INSERT_VALUES, natural));
+  FP_CHECK(DMDAGlobalToNaturalEnd(dm, v, INSERT_VALUES, natural));
+  VecScatter sc;
+  FP_CHECK(VecScatterCreateToZero(natural, &sc, seq.out()));
+  VecScatterH sch(sc);
+  FP_CHECK(VecScatterBegin(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
+  FP_CHECK(VecScatterEnd(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
+  PetscInt n = 0;
+  FP_CHECK(VecGetLocalSize(seq, &n));
+  VecArrayRead a(seq);
+  return std::vector<double>(a.data(), a.data() + n);
+}
+
 }  // namespace fpflow

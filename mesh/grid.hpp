@@ -114,4 +114,7 @@ class Grid {
   mutable VecScatterH ghost_scatter_;  // update_ghosts: ghost points only (built on first use)
 };
 
+// A DMDA global vector in natural ordering (x fastest) on rank 0, empty elsewhere (collective).
+std::vector<double> gather_natural(DM dm, Vec v);
+
 }  // namespace fpflow

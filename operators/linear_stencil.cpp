@@ -80,13 +80,6 @@ double LinearStencil::bytes_per_cell_update() const {
   return separable_ ? 16.0 : 16.0 + 16.0 * grid_.dim();
 }
 
-double LinearStencil::weight_bytes_per_cell() const {
-  double bytes = 0;
-  for (int a = 0; a < 3; ++a)
-    bytes += 8.0 * double(A_[a].size() + B_[a].size() + tA_[a].size() + tB_[a].size());
-  return bytes / double(std::max<PetscInt>(grid_.owned_cells(), 1));
-}
-
 // n cells of the x-line (j, k) starting at global i0: c points at their values, and the six
 // neighbour pointers at the values of the cells -x, +x, -y, +y, -z, +z of each (aligned with c,
 // so xm = c - 1 and xp = c + 1 inside a line). out at the cells' owned-layout slots.
@@ -217,45 +210,47 @@ StepStats LinearStencil::euler_impl(const PetscScalar* rho_owned, const PetscSca
   // a 256 KiB cache (2.5-D blocking); each input row is then read from memory once.
   const PetscInt block =
       Dim == 3 ? std::max<PetscInt>(1, PetscInt(262144 / (24 * std::max<PetscInt>(xm, 1)))) : ye - ys;
-  for (PetscInt jb = ys; jb < ye; jb += block)
-  for (PetscInt k = zs; k < ze; ++k)
-    for (PetscInt j = jb; j < std::min(ye, jb + block); ++j) {
-      const std::array<PetscInt, 3> at{xs, j, k};
-      const PetscScalar* c = rho_owned + grid_.owned_index(xs, j, k);
-      PetscScalar* o = out + grid_.owned_index(xs, j, k);
-      Nbr p{c, c - 1, c + 1, c - oy, c + oy, c - oz, c + oz};
-      if (Dim > 1 && (j == ys || j == ye - 1)) {  // a neighbour row may be a ghost or a wall
-        p.ym = line_of(1, j - 1, c, rho_owned, rho_local, at);
-        p.yp = line_of(1, j + 1, c, rho_owned, rho_local, at);
+  for (PetscInt jb = ys; jb < ye; jb += block) {
+    const PetscInt jend = std::min(ye, jb + block);
+    for (PetscInt k = zs; k < ze; ++k)
+      for (PetscInt j = jb; j < jend; ++j) {
+        const std::array<PetscInt, 3> at{xs, j, k};
+        const PetscScalar* c = rho_owned + grid_.owned_index(xs, j, k);
+        PetscScalar* o = out + grid_.owned_index(xs, j, k);
+        Nbr p{c, c - 1, c + 1, c - oy, c + oy, c - oz, c + oz};
+        if (Dim > 1 && (j == ys || j == ye - 1)) {  // a neighbour row may be a ghost or a wall
+          p.ym = line_of(1, j - 1, c, rho_owned, rho_local, at);
+          p.yp = line_of(1, j + 1, c, rho_owned, rho_local, at);
+        }
+        if (Dim > 2 && (k == zs || k == ze - 1)) {
+          p.zm = line_of(2, k - 1, c, rho_owned, rho_local, at);
+          p.zp = line_of(2, k + 1, c, rho_owned, rho_local, at);
+        }
+        // The two end cells take their x-neighbour outside the owned range from line_of.
+        const PetscScalar* left = line_of(0, xs - 1, c, rho_owned, rho_local, at);
+        const PetscScalar* right = line_of(0, xs + xm, c + (xm - 1), rho_owned, rho_local, at);
+        if (xm == 1) {
+          p.xm = left, p.xp = right;
+          segment<Dim, Sep, true>(xs, 1, j, k, p, dt, o);
+        } else {
+          // Inside the array the whole line runs through the vector loop (its two end cells then
+          // read the neighbouring lines' values, finite but wrong) and the ends are redone below:
+          // one loop per line keeps the memory streams going.
+          const bool inside = c > rho_owned && c + xm < rho_owned + grid_.owned_cells();
+          if (inside)
+            segment<Dim, Sep, true>(xs, xm, j, k, p, dt, o);
+          else
+            segment<Dim, Sep, true>(xs + 1, xm - 2, j, k, p.shifted(1), dt, o + 1);
+          Nbr e = p;
+          e.xm = left;
+          segment<Dim, Sep, true>(xs, 1, j, k, e, dt, o);
+          e = p.shifted(xm - 1);
+          e.xp = right;
+          segment<Dim, Sep, true>(xs + xm - 1, 1, j, k, e, dt, o + (xm - 1));
+        }
+        if (Check) run_stats(o, xm, s);
       }
-      if (Dim > 2 && (k == zs || k == ze - 1)) {
-        p.zm = line_of(2, k - 1, c, rho_owned, rho_local, at);
-        p.zp = line_of(2, k + 1, c, rho_owned, rho_local, at);
-      }
-      // The two end cells take their x-neighbour outside the owned range from line_of.
-      const PetscScalar* left = line_of(0, xs - 1, c, rho_owned, rho_local, at);
-      const PetscScalar* right = line_of(0, xs + xm, c + (xm - 1), rho_owned, rho_local, at);
-      if (xm == 1) {
-        p.xm = left, p.xp = right;
-        segment<Dim, Sep, true>(xs, 1, j, k, p, dt, o);
-      } else {
-        // Inside the array the whole line runs through the vector loop (its two end cells then
-        // read the neighbouring lines' values, finite but wrong) and the ends are redone below:
-        // one loop per line keeps the memory streams going.
-        const bool inside = c > rho_owned && c + xm < rho_owned + grid_.owned_cells();
-        if (inside)
-          segment<Dim, Sep, true>(xs, xm, j, k, p, dt, o);
-        else
-          segment<Dim, Sep, true>(xs + 1, xm - 2, j, k, p.shifted(1), dt, o + 1);
-        Nbr e = p;
-        e.xm = left;
-        segment<Dim, Sep, true>(xs, 1, j, k, e, dt, o);
-        e = p.shifted(xm - 1);
-        e.xp = right;
-        segment<Dim, Sep, true>(xs + xm - 1, 1, j, k, e, dt, o + (xm - 1));
-      }
-      if (Check) run_stats(o, xm, s);
-    }
+  }
   return s;
 }
 

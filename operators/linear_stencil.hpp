@@ -50,8 +50,6 @@ class LinearStencil {
   bool separable() const { return separable_; }
   // Bytes a fused Euler cell update must move: state in and out, plus streamed weights.
   double bytes_per_cell_update() const;
-  // Bytes per cell the weights occupy on this rank.
-  double weight_bytes_per_cell() const;
 
   // out = L rho on the owned cells (owned layout); rho_local ghosted and fully valid.
   void apply(const PetscScalar* rho_local, PetscScalar* out) const;

@@ -42,21 +42,7 @@ inline nlohmann::json run(const std::string& args, MPI_Comm comm = PETSC_COMM_WO
 }
 
 // The whole solution on rank 0 (natural ordering), empty elsewhere.
-inline std::vector<double> gather(const Grid& g, Vec v) {
-  VecH natural, seq;
-  FP_CHECK(DMDACreateNaturalVector(g.dm(), natural.out()));
-  FP_CHECK(DMDAGlobalToNaturalBegin(g.dm(), v, INSERT_VALUES, natural));
-  FP_CHECK(DMDAGlobalToNaturalEnd(g.dm(), v, INSERT_VALUES, natural));
-  VecScatter sc;
-  FP_CHECK(VecScatterCreateToZero(natural, &sc, seq.out()));
-  VecScatterH sch(sc);
-  FP_CHECK(VecScatterBegin(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
-  FP_CHECK(VecScatterEnd(sc, natural, seq, INSERT_VALUES, SCATTER_FORWARD));
-  PetscInt n = 0;
-  FP_CHECK(VecGetLocalSize(seq, &n));
-  VecArrayRead a(seq);
-  return std::vector<double>(a.data(), a.data() + n);
-}
+inline std::vector<double> gather(const Grid& g, Vec v) { return gather_natural(g.dm(), v); }
 
 // Runs `args` on all ranks and again on rank 0 alone (PETSC_COMM_SELF); returns the largest
 // cell difference relative to the largest cell value (rank 0; -1 elsewhere).
