@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
+#include <tuple>
 
 namespace fpflow {
 
@@ -194,21 +196,40 @@ FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients&
 }
 
 // The weights (A, B) = (alpha, beta) / h of every owned face, from the same FaceCoef and the
-// same flux kernel as the general path.
+// same flux kernel as the general path. When every line along every axis carries the same face
+// coefficients (OU with a diagonal drift matrix, heat), the weights are computed for one line
+// per axis only and kept as tables (separable); otherwise for every face (streamed).
 void FokkerPlanckOperator::build_linear_stencil() {
   ProfileEvent ev(profiling().linear_setup);
   linear_ = std::make_unique<LinearStencil>(grid_);
+  auto weights = [&](int a, const FaceCoef& fc) {
+    const double h = grid_.h(a);
+    const LinearFlux lf =
+        scheme_ == Scheme::sg ? kernels::scharfetter_gummel(fc, h) : kernels::upwind(fc, h);
+    return std::pair<double, double>(lf.alpha / h, lf.beta / h);
+  };
+  bool separable = true;
+  for (int a = 0; a < grid_.dim() && separable; ++a) {
+    const std::size_t nf = std::size_t(grid_.owned(a) + 1);
+    const std::vector<FaceCoef>& F = face_[a];
+    for (std::size_t k = nf; k < F.size() && separable; ++k)
+      separable = F[k].u == F[k % nf].u && F[k].D == F[k % nf].D;
+  }
   for (int a = 0; a < grid_.dim(); ++a) {
     const PetscInt nf = grid_.owned(a) + 1;
-    const double h = grid_.h(a);
+    if (separable) {
+      std::vector<double> A(std::size_t(nf), 0.0), B(std::size_t(nf), 0.0);
+      for (PetscInt f = 0; f < nf; ++f)
+        std::tie(A[std::size_t(f)], B[std::size_t(f)]) = weights(a, face_[a][std::size_t(f)]);
+      linear_->set_axis(a, A, B);
+      continue;
+    }
     for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
       for (PetscInt f = 0; f < nf; ++f) {
-        const FaceCoef fc = face_[a][line * nf + std::size_t(f)];
-        const LinearFlux lf = scheme_ == Scheme::sg ? kernels::scharfetter_gummel(fc, h)
-                                                    : kernels::upwind(fc, h);
+        const auto [A, B] = weights(a, face_[a][line * nf + std::size_t(f)]);
         std::array<PetscInt, 3> c = idx;
         c[a] = grid_.start(a) + f;
-        linear_->set_face(a, c, lf.alpha / h, lf.beta / h);
+        linear_->set_face(a, c, A, B);
       }
     });
   }
@@ -266,6 +287,8 @@ void FokkerPlanckOperator::update_coefficients(double t) {
     for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
       double x[3] = {0, 0, 0}, xk[3], xl[3], bv[3], ak[9], al[9], af[9], ap[9], am[9];
       for (int d = 0; d < dim; ++d) x[d] = grid_.centre(d, idx[d]);
+      // a at the last high-side centre: the next face's low-side centre is the same point.
+      double prev_xl = std::numeric_limits<double>::quiet_NaN();
       for (PetscInt f = 0; f < nf; ++f) {
         const PetscInt i = grid_.start(a) + f;  // face i: low face of cell i
         const bool boundary = (i == 0 || i == M);
@@ -288,8 +311,12 @@ void FokkerPlanckOperator::update_coefficients(double t) {
           diffusion(xin, ak);
           div_a = (i == 0 ? (ak[4 * a] - af[4 * a]) : (af[4 * a] - ak[4 * a])) / (0.5 * h);
         } else {
-          diffusion(xk, ak);
+          if (xk[a] == prev_xl)
+            std::copy(al, al + 9, ak);
+          else
+            diffusion(xk, ak);
           diffusion(xl, al);
+          prev_xl = xl[a];
           div_a = (al[4 * a] - ak[4 * a]) / h;
         }
         const std::size_t k = line * nf + f;
@@ -442,8 +469,8 @@ void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mod
   out.clear();
   auto add = [&](std::array<PetscInt, 3> c, double v) {
     if (v == 0.0 || !map_to_cell(c)) return;
-    for (auto& e : out)
-      if (e.cell == c) {
+    for (auto& e : out)  // (component compares: std::array == is a memcmp call here)
+      if (e.cell[0] == c[0] && e.cell[1] == c[1] && e.cell[2] == c[2]) {
         e.value += v;
         return;
       }
@@ -553,17 +580,27 @@ double FokkerPlanckOperator::max_rate(double t, bool drift_only) {
   update_coefficients(t);
   ProfileEvent ev(profiling().rate_bound);
   double local = 0;
-  std::vector<Entry> entries;
-  grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
-    row(P, Part::full, drift_only ? RowMode::rate_drift_only : RowMode::rate, entries);
-    local = std::max(local, -entries[0].value);
-  });
+  if (linear_ && !drift_only) {
+    // Fixed linear weights: the stencil has every row's diagonal already (the same alpha, beta;
+    // reflecting wall faces carry none, absorbing ones only the outflow the rows count too).
+    local = linear_->max_rate_local();
+  } else {
+    std::vector<Entry> entries;
+    grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
+      row(P, Part::full, drift_only ? RowMode::rate_drift_only : RowMode::rate, entries);
+      local = std::max(local, -entries[0].value);
+    });
+  }
   double global = 0;
   MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_MAX, grid_.comm());
   return global;
 }
 
 Monotonicity FokkerPlanckOperator::monotonicity(double t) {
+  // Without cross-diffusion the linear schemes' off-diagonals are the face weights alpha/h and
+  // beta/h themselves (Bernoulli-function or upwind weights, >= 0 for D >= 0) or sums of them:
+  // the matrix is monotone by construction and the scan over every row can be skipped.
+  if (is_linear(scheme_) && !cross_present_) return Monotonicity{};
   update_coefficients(t);
   ProfileEvent ev(profiling().rate_bound);
   double worst = 0;

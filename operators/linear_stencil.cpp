@@ -13,67 +13,79 @@
 namespace fpflow {
 
 LinearStencil::LinearStencil(const Grid& grid) : grid_(grid) {
-  std::size_t n = 1;
-  for (int a = 0; a < 3; ++a) n *= std::size_t(grid.gextent(a));
-  for (int a = 0; a < grid.dim(); ++a) {
-    A_[a].assign(n, 0.0);
-    B_[a].assign(n, 0.0);
-  }
   zeros_.assign(std::size_t(grid.owned(0)), 0.0);
 }
 
 void LinearStencil::set_face(int axis, std::array<PetscInt, 3> c, double A, double B) {
+  if (A_[0].empty()) {  // first face: the streamed arrays, over the ghosted local layout
+    std::size_t n = 1;
+    for (int a = 0; a < 3; ++a) n *= std::size_t(grid_.gextent(a));
+    for (int a = 0; a < grid_.dim(); ++a) {
+      A_[a].assign(n, 0.0);
+      B_[a].assign(n, 0.0);
+    }
+  }
   const std::ptrdiff_t l = grid_.local_index(c[0], c[1], c[2]);
   A_[axis][l] = A;
   B_[axis][l] = B;
 }
 
+void LinearStencil::set_axis(int axis, const std::vector<double>& A, const std::vector<double>& B) {
+  const PetscInt M = grid_.cells(axis), s = grid_.start(axis);
+  tA_[axis].assign(std::size_t(M + 1), 0.0);
+  tB_[axis].assign(std::size_t(M + 1), 0.0);
+  std::copy(A.begin(), A.end(), tA_[axis].begin() + s);
+  std::copy(B.begin(), B.end(), tB_[axis].begin() + s);
+}
+
 void LinearStencil::finalize() {
-  // Separable iff along every axis each line of faces repeats the first line exactly.
   const int dim = grid_.dim();
-  bool sep = true;
-  for (int a = 0; a < dim && sep; ++a) {
-    const PetscInt nf = grid_.owned(a) + 1;
-    std::array<PetscInt, 3> first{grid_.start(0), grid_.start(1), grid_.start(2)};
-    const std::ptrdiff_t ls = grid_.lstride(a);
-    const std::ptrdiff_t l0 = grid_.local_index(first[0], first[1], first[2]);
-    grid_.for_each_owned([&](std::array<PetscInt, 3> c) {
-      if (!sep || c[a] != grid_.start(a)) return;  // one visit per line along a
-      const std::ptrdiff_t l = grid_.local_index(c[0], c[1], c[2]);
-      for (PetscInt f = 0; f < nf && sep; ++f)
-        sep = A_[a][l + f * ls] == A_[a][l0 + f * ls] && B_[a][l + f * ls] == B_[a][l0 + f * ls];
-    });
-  }
-  separable_ = sep;
-  // The largest diagonal (outflow rate) of the owned rows: forward Euler is positive for
-  // dt <= 1 / rate, so below that the step needs no check of its result.
-  max_rate_ = 0;
-  grid_.for_each_owned([&](std::array<PetscInt, 3> c) {
-    const std::ptrdiff_t l = grid_.local_index(c[0], c[1], c[2]);
-    double d = 0;
-    for (int a = 0; a < dim; ++a) d += B_[a][l] + A_[a][l + grid_.lstride(a)];
-    max_rate_ = std::max(max_rate_, d);
-  });
-  if (!sep) return;
-  for (int a = 0; a < dim; ++a) {
-    const PetscInt M = grid_.cells(a), nf = grid_.owned(a) + 1;
-    const std::ptrdiff_t ls = grid_.lstride(a);
-    const std::ptrdiff_t l0 = grid_.local_index(grid_.start(0), grid_.start(1), grid_.start(2));
-    tA_[a].assign(std::size_t(M + 1), 0.0);
-    tB_[a].assign(std::size_t(M + 1), 0.0);
-    for (PetscInt f = 0; f < nf; ++f) {
-      tA_[a][std::size_t(grid_.start(a) + f)] = A_[a][l0 + f * ls];
-      tB_[a][std::size_t(grid_.start(a) + f)] = B_[a][l0 + f * ls];
+  separable_ = A_[0].empty();
+  for (int a = 0; a < dim && separable_; ++a)
+    if (tA_[a].empty()) throw Error("internal: LinearStencil without weights along an axis");
+  // Off an x wall the outside value is the mirror image (reflecting: the wall face carries no
+  // weights) or 0 (absorbing): either way the weight of the outside neighbour, A of face 0 for
+  // the first cell and B of face M for the last, multiplies nothing. Zeroing them (they enter
+  // no diagonal) lets euler() run whole lines without redoing the end cells.
+  const PetscInt M = grid_.cells(0), xs = grid_.start(0), xe = xs + grid_.owned(0);
+  if (grid_.bc(0) != Boundary::periodic) {
+    if (separable_) {
+      if (xs == 0) tA_[0][0] = 0;
+      if (xe == M) tB_[0][std::size_t(M)] = 0;
+    } else {
+      for (PetscInt k = grid_.start(2); k < grid_.start(2) + grid_.owned(2); ++k)
+        for (PetscInt j = grid_.start(1); j < grid_.start(1) + grid_.owned(1); ++j) {
+          if (xs == 0) A_[0][grid_.local_index(0, j, k)] = 0;
+          if (xe == M) B_[0][grid_.local_index(M, j, k)] = 0;
+        }
     }
+  }
+  if (!separable_) {
+    // The largest diagonal (outflow rate) of the owned rows: forward Euler is positive for
+    // dt <= 1 / rate, so below that the step needs no check of its result.
+    max_rate_ = 0;
+    grid_.for_each_owned([&](std::array<PetscInt, 3> c) {
+      const std::ptrdiff_t l = grid_.local_index(c[0], c[1], c[2]);
+      double d = 0;
+      for (int a = 0; a < dim; ++a) d += B_[a][l] + A_[a][l + grid_.lstride(a)];
+      max_rate_ = std::max(max_rate_, d);
+    });
+    return;
+  }
+  // Separable: the same rate, as the sum of the per-axis maxima of B(low face) + A(high face)
+  // in the same order (floating-point addition is monotone, and every combination of the axes'
+  // indices is an owned cell, so this is the maximum of the sums, to the bit).
+  max_rate_ = 0;
+  for (int a = 0; a < dim; ++a) {
+    double m = 0;
+    for (PetscInt i = grid_.start(a); i < grid_.start(a) + grid_.owned(a); ++i)
+      m = std::max(m, tB_[a][std::size_t(i)] + tA_[a][std::size_t(i + 1)]);
+    max_rate_ += m;
   }
   // Diagonal along x per cell: dx[i] = B(face i) + A(face i + 1).
   tD_.assign(std::size_t(grid_.cells(0)), 0.0);
   for (PetscInt i = grid_.start(0); i < grid_.start(0) + grid_.owned(0); ++i)
     tD_[std::size_t(i)] = tB_[0][std::size_t(i)] + tA_[0][std::size_t(i + 1)];
-  for (int a = 0; a < dim; ++a) {
-    std::vector<double>().swap(A_[a]);  // the streamed copy is no longer needed
-    std::vector<double>().swap(B_[a]);
-  }
 }
 
 double LinearStencil::bytes_per_cell_update() const {
@@ -197,6 +209,7 @@ const PetscScalar* LinearStencil::line_of(int axis, PetscInt g, const PetscScala
   return grid_.bc(axis) == Boundary::reflecting ? self : zeros_.data();
 }
 
+
 template <int Dim, bool Sep, bool Check>
 StepStats LinearStencil::euler_impl(const PetscScalar* rho_owned, const PetscScalar* rho_local,
                                     double dt, PetscScalar* out) const {
@@ -204,6 +217,7 @@ StepStats LinearStencil::euler_impl(const PetscScalar* rho_owned, const PetscSca
   const PetscInt ys = grid_.start(1), ye = ys + grid_.owned(1);
   const PetscInt zs = grid_.start(2), ze = zs + grid_.owned(2);
   const std::ptrdiff_t oy = grid_.ostride(1), oz = grid_.ostride(2);
+  const bool x_walls = grid_.bc(0) != Boundary::periodic && xs == 0 && xm == grid_.cells(0);
   StepStats s;
   if (Check) s.min = HUGE_VAL, s.max = -HUGE_VAL;
   // 3-D: sweep z inside blocks of y rows, so that the three planes the stencil touches stay in
@@ -226,17 +240,22 @@ StepStats LinearStencil::euler_impl(const PetscScalar* rho_owned, const PetscSca
           p.zm = line_of(2, k - 1, c, rho_owned, rho_local, at);
           p.zp = line_of(2, k + 1, c, rho_owned, rho_local, at);
         }
-        // The two end cells take their x-neighbour outside the owned range from line_of.
+        // Inside the array the whole line runs through one vector loop, its two end cells then
+        // reading the neighbouring lines' values: one loop per line keeps the memory streams
+        // going. Between two x walls those values count for nothing (finalize() zeroed the
+        // wall weights); otherwise the ends are redone with the neighbour line_of gives them.
+        const bool inside = c > rho_owned && c + xm < rho_owned + grid_.owned_cells();
+        if (x_walls && inside && xm > 1) {
+          segment<Dim, Sep, true>(xs, xm, j, k, p, dt, o);
+          if (Check) run_stats(o, xm, s);
+          continue;
+        }
         const PetscScalar* left = line_of(0, xs - 1, c, rho_owned, rho_local, at);
         const PetscScalar* right = line_of(0, xs + xm, c + (xm - 1), rho_owned, rho_local, at);
         if (xm == 1) {
           p.xm = left, p.xp = right;
           segment<Dim, Sep, true>(xs, 1, j, k, p, dt, o);
         } else {
-          // Inside the array the whole line runs through the vector loop (its two end cells then
-          // read the neighbouring lines' values, finite but wrong) and the ends are redone below:
-          // one loop per line keeps the memory streams going.
-          const bool inside = c > rho_owned && c + xm < rho_owned + grid_.owned_cells();
           if (inside)
             segment<Dim, Sep, true>(xs, xm, j, k, p, dt, o);
           else

@@ -40,11 +40,16 @@ class LinearStencil {
  public:
   explicit LinearStencil(const Grid& grid);
 
-  // Weights of the face whose high-side cell is `cell` (global indices, owned cell or the first
-  // cell past the owned range along `axis`): F = A rho_K - B rho_L, already divided by h.
+  // Weights are given in one of two ways (both compute bitwise the same numbers, so ranks may
+  // choose differently):
+  // separable: per axis, the weights of this rank's faces start(axis)..start(axis)+owned(axis)
+  //   of every line along the axis (the caller has checked that all lines carry the same);
+  void set_axis(int axis, const std::vector<double>& A, const std::vector<double>& B);
+  // streamed: per face, the weights of the face whose high-side cell is `cell` (global indices,
+  //   owned cell or the first cell past the owned range along `axis`).
+  // F = A rho_K - B rho_L, already divided by h.
   void set_face(int axis, std::array<PetscInt, 3> cell, double A, double B);
-  // After every face is set: decides separable or streamed (rank-locally; both modes compute
-  // bitwise the same numbers, so ranks may differ).
+  // After the weights are set.
   void finalize();
 
   bool separable() const { return separable_; }

@@ -19,7 +19,7 @@ const std::set<std::string> kQuadrature = {"rk", "theta", "beuler", "cn"};
 }  // namespace
 
 TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
-    : op_(op), opt_(opt) {
+    : op_(op), opt_(opt), levels_(op) {
   const Grid& g = op.grid();
   const MPI_Comm comm = g.comm();
   FP_CHECK(TSCreate(comm, ts_.out()));
@@ -271,26 +271,6 @@ PetscErrorCode TimeStepper::ijacobian(TS, PetscReal t, Vec, Vec, PetscReal shift
                                       void* ctx) {
   auto* self = static_cast<TimeStepper*>(ctx);
   return guarded(self->op_.grid().comm(), [&] {
-    // A coarse multigrid level asks for its own matrix (its DM is a coarsened DMDA): the
-    // operator rediscretised on that grid, scaled by the cell-volume ratio, because PCMG
-    // restricts residuals by summing the fine cells (the transpose of the Q0 interpolation).
-    FokkerPlanckOperator* op = &self->op_;
-    PetscReal* cached = &self->ijac_shift_;
-    double scale = 1.0;
-    DM dm = nullptr;
-    FP_CHECK(MatGetDM(P, &dm));
-    if (dm && dm != self->op_.grid().dm()) {
-      PetscObjectId id;
-      FP_CHECK(PetscObjectGetId((PetscObject)dm, &id));
-      Level& level = self->levels_[id];
-      if (!level.op) {
-        level.grid = std::make_unique<Grid>(dm, self->op_.grid());
-        level.op = self->op_.on_grid(*level.grid);
-      }
-      op = level.op.get();
-      cached = &level.shift;
-      scale = level.grid->cell_volume() / self->op_.grid().cell_volume();
-    }
     // With time-independent coefficients the matrix depends only on the shift: leaving it
     // untouched lets KSP keep its preconditioner (e.g. the multigrid hierarchy) across stages.
     // A matrix-free Amat (-snes_mf_operator) must learn the new linearisation point always.
@@ -298,11 +278,9 @@ PetscErrorCode TimeStepper::ijacobian(TS, PetscReal t, Vec, Vec, PetscReal shift
       FP_CHECK(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
       FP_CHECK(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
     }
-    if (op->time_independent() && *cached == shift) return;
-    op->assemble_jacobian(t, P, self->implicit_part_);
-    FP_CHECK(MatScale(P, -scale));
-    FP_CHECK(MatShift(P, shift * scale));
-    *cached = shift;
+    // A coarse multigrid level asks for its own matrix (its DM is a coarsened DMDA): the
+    // operator rediscretised on that grid (solvers/coarse_levels.hpp).
+    self->levels_.assemble(t, shift, self->implicit_part_, P);
   });
 }
 

@@ -24,6 +24,7 @@
 #pragma once
 
 #include "operators/fp_operator.hpp"
+#include "solvers/coarse_levels.hpp"
 
 #include <functional>
 #include <map>
@@ -101,15 +102,8 @@ class TimeStepper {
   double stationary_residual_ = -1, stationary_rate_ = -1;
   VecH work_;  // -until_stationary: L rho
   int rollbacks_ = 0;
-  PetscReal ijac_shift_ = -1;  // shift of the assembled IJacobian (< 0: none yet)
-  // Multigrid levels below the fine grid (-pc_type mg rediscretises the operator on each
-  // coarse DMDA that PCMG makes), keyed by the coarse DM's object id.
-  struct Level {
-    std::unique_ptr<Grid> grid;
-    std::unique_ptr<FokkerPlanckOperator> op;
-    PetscReal shift = -1;
-  };
-  std::map<PetscObjectId, Level> levels_;
+  // The IJacobian on the fine grid and on every coarse multigrid level (-pc_type mg).
+  CoarseLevels levels_;
   Observer observer_;
   double wall_start_ = 0, last_progress_ = -1e300;
   PetscInt last_progress_step_ = -1;

@@ -36,6 +36,11 @@ const std::vector<Setup> kSetups = {
     {"-problem ou -dim 2 -da_grid_x 24 -da_grid_y 18", true},
     {"-problem ou -dim 2 -da_grid_x 24 -da_grid_y 18 -bc periodic,absorbing -fp_scheme upwind", true},
     {"-problem langevin-gmm -dim 2 -da_grid_x 20 -da_grid_y 22", false},
+    // Absorbing x walls in small boxes: the density at the walls is of the order of its maximum.
+    {"-problem langevin-gmm -dim 2 -da_grid_x 20 -da_grid_y 22 -bc absorbing -box_lo -1,-1 "
+     "-box_hi 1,1", false},
+    {"-problem ou -dim 3 -da_grid_x 10 -da_grid_y 7 -da_grid_z 8 -bc absorbing,reflecting,periodic "
+     "-box_lo -1,-1,-1 -box_hi 1,1,1", true},
     {"-problem ou -dim 3 -da_grid_x 10 -da_grid_y 12 -da_grid_z 8 -bc periodic", true},
     {"-problem custom -dim 3 -custom_drift_x 0.3*y-x -custom_drift_y 0-y -custom_drift_z 0.2*x-z "
      "-da_grid_x 10 -da_grid_y 9 -da_grid_z 8 -bc reflecting,absorbing,periodic", false},
