@@ -212,10 +212,10 @@ PetscErrorCode TimeStepper::post_step(TS ts) {
 }
 
 // -pc_type mg on its own should just work: the operator rediscretised on every coarse DMDA
-// (Q0, cell-centred transfer; -pc_mg_galerkin pmat gives Galerkin products instead) and as many
-// levels as halve every axis down to >= 4 cells and >= the stencil width per rank, and full
-// multigrid cycles. Explicit
-// -pc_mg_* options take precedence. Returns the names of the options it inserted.
+// (Q0, cell-centred transfer; -pc_mg_galerkin pmat gives Galerkin products instead), as many
+// levels as halve every axis down to >= 4 cells and >= the stencil width per rank, full
+// multigrid cycles and Richardson + SOR smoothing. Explicit -pc_mg_* / -mg_levels_* options
+// take precedence. Returns the names of the options it inserted.
 std::vector<std::string> TimeStepper::default_multigrid_options(const Grid& g) {
   std::vector<std::string> inserted;
   char pc[64] = {0};
@@ -237,6 +237,20 @@ std::vector<std::string> TimeStepper::default_multigrid_options(const Grid& g) {
   if (!option_given("-pc_mg_type")) {
     FP_CHECK(PetscOptionsSetValue(nullptr, "-pc_mg_type", "full"));
     inserted.push_back("-pc_mg_type");
+  }
+  // Level smoother: Richardson + SOR (2 sweeps) rather than PETSc's Chebyshev + SOR. In
+  // parallel SOR is processor-local; the rank boundary pushes the preconditioned spectrum past
+  // Chebyshev's estimated bound (max eigenvalue 0.99 at 1 rank, 1.25 at 2), and the iterations
+  // then grew with the grid (2 ranks: 10 -> 14 from 256^2 to 2048^2; strong drift, e.g.
+  // -ou_theta 20 at 1024^2, stalled). Richardson needs no eigenvalue bounds: 3 iterations per
+  // step at 1 rank and 4-5 at 2 over the same sizes (docs/PERFORMANCE.md).
+  if (!option_given("-mg_levels_ksp_type")) {
+    FP_CHECK(PetscOptionsSetValue(nullptr, "-mg_levels_ksp_type", "richardson"));
+    inserted.push_back("-mg_levels_ksp_type");
+  }
+  if (!option_given("-mg_levels_pc_type")) {
+    FP_CHECK(PetscOptionsSetValue(nullptr, "-mg_levels_pc_type", "sor"));
+    inserted.push_back("-mg_levels_pc_type");
   }
   if (!option_given("-pc_mg_levels")) {
     const int levels = multigrid_levels(g);
