@@ -5,6 +5,7 @@
 
 #include "operators/flux_kernels.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 namespace fpflow {
@@ -53,6 +54,22 @@ PetscErrorCode rhs3d(DMDALocalInfo* info, PetscReal, PetscScalar*** x, PetscScal
   PetscCall(DMDAVecRestoreArrayDOFRead(c->cdm, c->cloc, &w));
   return 0;
 }
+
+}  // namespace
+
+StepTimes step_times(const std::vector<double>& t, std::size_t first) {
+  StepTimes r;
+  if (t.size() < first + 2) return r;
+  std::vector<double> d;
+  for (std::size_t s = first + 1; s < t.size(); ++s) d.push_back(t[s] - t[s - 1]);
+  r.mean = (t.back() - t[first]) / double(d.size());
+  std::sort(d.begin(), d.end());
+  const std::size_t m = d.size() / 2;
+  r.median = d.size() % 2 ? d[m] : 0.5 * (d[m - 1] + d[m]);
+  return r;
+}
+
+namespace {
 
 PetscErrorCode record_time(TS, PetscInt step, PetscReal, Vec, void* p) {
   static_cast<Ctx*>(p)->step_times.push_back(MPI_Wtime());
@@ -141,7 +158,7 @@ BaselineResult run_baseline(MPI_Comm comm, const Problem& problem, int dim, cons
 
   BaselineResult res;
   const auto& st = ctx.step_times;  // st[s] = end of step s (st[0]: before the first step)
-  if (st.size() >= 3) res.seconds_per_step = (st.back() - st[1]) / double(st.size() - 2);
+  res.step = step_times(st, 1);
   PetscReal sum;
   FP_CHECK(VecSum(rho, &sum));
   res.mass_final = sum * h[0] * h[1] * h[2];

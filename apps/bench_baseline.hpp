@@ -15,8 +15,16 @@
 
 namespace fpflow {
 
+// Per-step wall times from end-of-step stamps (t[s] = end of step s, t[0] = before step 1),
+// over steps first+1 .. last: the mean, and the median, which a shared machine's bursts of
+// other tenants' traffic do not move.
+struct StepTimes {
+  double mean = 0, median = 0;
+};
+StepTimes step_times(const std::vector<double>& t, std::size_t first);
+
 struct BaselineResult {
-  double seconds_per_step = 0;  // steps 2..n (the first includes PETSc's lazy set-up)
+  StepTimes step;  // steps 2..n (the first includes PETSc's lazy set-up)
   double mass_final = 0;
   std::vector<double> rho;  // the final state, natural order, on rank 0 only (if asked)
 };
