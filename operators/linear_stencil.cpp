@@ -209,7 +209,6 @@ const PetscScalar* LinearStencil::line_of(int axis, PetscInt g, const PetscScala
   return grid_.bc(axis) == Boundary::reflecting ? self : zeros_.data();
 }
 
-
 template <int Dim, bool Sep, bool Check>
 StepStats LinearStencil::euler_impl(const PetscScalar* rho_owned, const PetscScalar* rho_local,
                                     double dt, PetscScalar* out) const {
