@@ -26,7 +26,7 @@ std::string join(const std::vector<double>& v, int n) {
 }  // namespace
 
 Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
-  ProfileStage stage(profiling().setup);
+  ProfileStage stage(Stage::setup);
   register_builtin_problems();
   int dim = 2;
   {
@@ -114,6 +114,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
 
     FP_CHECK(DMCreateGlobalVector(grid_->dm(), rho_.out()));
     FP_CHECK(PetscObjectSetName((PetscObject)rho_.get(), "density"));
+    ProfileEvent initial_ev(profiling().initial_data);
     fill_cell_averages(*grid_, rho_, [this](const double* lo, const double* hi) {
       return problem_->initial_cell_average(lo, hi);
     });
@@ -132,6 +133,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
       FP_CHECK(VecScale(rho_, 1.0 / mass0_));
       mass0_ = mass(*grid_, rho_);
     }
+    initial_ev.end();
 
     if (steady_) {
       for (int d = 0; d < dim; ++d)
@@ -170,7 +172,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
 }
 
 void Simulation::write_frame(double t, Vec rho) {
-  ProfileStage stage(profiling().output);
+  ProfileStage stage(Stage::output);
   LocalVec loc(grid_->dm());
   grid_->to_local(rho, loc);
   std::vector<double> drift, current;
@@ -250,7 +252,10 @@ nlohmann::json Simulation::run() {
   const double wall0 = MPI_Wtime();
   SteadyResult steady;
   if (steady_) {
-    steady = steady_solver_->solve(rho_);
+    {
+      ProfileStage stage(Stage::steady);
+      steady = steady_solver_->solve(rho_);
+    }
     if (writer_) write_frame(0.0, rho_);
   } else {
     stepper_->solve(rho_);
@@ -258,7 +263,7 @@ nlohmann::json Simulation::run() {
   const double wall = MPI_Wtime() - wall0;
   const double t = steady_ ? 0.0 : stepper_->time();
   if (!steady_ && writer_ && last_frame_step_ != stepper_->steps()) write_frame(t, rho_);
-  ProfileStage stage(profiling().diagnostics);
+  ProfileStage stage(Stage::diagnostics);
 
   const double m1 = mass(*grid_, rho_);
   const double absorbed = steady_ ? 0.0 : stepper_->absorbed_mass(mass0_, m1);
@@ -320,6 +325,7 @@ nlohmann::json Simulation::run() {
   // Steady runs (and time runs that reached stationarity) are measured against the stationary
   // law; time runs otherwise against the transient exact solution.
   const bool vs_stationary = steady_ || (!steady_ && stepper_->stationary_reached());
+  ProfileEvent norms_ev(profiling().error_norms);
   if (vs_stationary && problem_->has_stationary()) {
     // The stationary law on the box: the closed form restricted to the box and renormalised on
     // the grid (differs from the free-space law only when walls truncate its mass).
@@ -340,7 +346,9 @@ nlohmann::json Simulation::run() {
     });
     j["error"] = {{"L1", e.L1}, {"L2", e.L2}, {"Linf", e.Linf}};
   }
+  norms_ev.end();
   if (writer_) j["vtk"] = {{"pvd", output_ + "/fpflow.pvd"}, {"frames", writer_->frames()}};
+  ProfileEvent summary_ev(profiling().summary_write);
   const std::string opts = resolved_options();
   std::string err;
   if (comm_rank(comm_) == 0) {

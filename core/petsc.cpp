@@ -1,6 +1,8 @@
 // core/petsc.cpp — error capture and session lifetime for the PETSc boundary (see petsc.hpp).
 #include "core/petsc.hpp"
 
+#include <petscpc.h>
+
 namespace fpflow {
 namespace {
 
@@ -39,6 +41,13 @@ Session::Session(int* argc, char*** argv, const char* help) {
   PetscBool trace = PETSC_FALSE;
   PetscOptionsHasName(nullptr, nullptr, "-fpflow_traceback", &trace);
   if (!trace) install_error_handler();
+  // PETSc 3.18's PC package registers a "PCMPI" log stage that is only used by the MPI linear
+  // solver server; -log_view would list it as an empty "Unknown" stage in every fpflow run.
+  PetscBool server = PETSC_FALSE;
+  PetscOptionsHasName(nullptr, nullptr, "-mpi_linear_solver_server", &server);
+  PetscLogStage pcmpi = -1;
+  if (!server && PCInitializePackage() == 0 && PetscLogStageGetId("PCMPI", &pcmpi) == 0 && pcmpi >= 0)
+    PetscLogStageSetVisible(pcmpi, PETSC_FALSE);
 }
 
 Session::~Session() {

@@ -353,7 +353,7 @@ void TimeStepper::solve(Vec rho) {
   FP_CHECK(TSSetTime(ts_, 0.0));
   FP_CHECK(TSSetStepNumber(ts_, 0));
   {
-    ProfileStage stage(profiling().stepping);
+    ProfileStage stage(Stage::stepping);
     const PetscErrorCode ierr = TSSolve(ts_, rho);
     if (fused_) fused_euler_finish(ts_);  // rho holds its own array again, with the state
     FP_CHECK(ierr);
