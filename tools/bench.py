@@ -57,7 +57,7 @@ def main():
         f"{n} rank(s) {bw[n] / 1e9:.1f} / {best[n] / 1e9:.1f} GB/s" for n in ranks))
     print("roofline: median step rate x B/upd / median STREAM measured just before the case; "
           "(strict): mean step rate / best STREAM of the run")
-    print(f"\n{'explicit':<13}{'dim':>4}{'cells':>10}{'upd/s 1r':>11}{'B/upd':>6}{'roofline':>9}"
+    print(f"\n{'explicit':<13}{'dim':>4}{'cells':>10}{'mem B/cell':>11}{'upd/s 1r':>11}{'B/upd':>6}{'roofline':>9}"
           f"{'(strict)':>9}{'baseline':>10}{'speedup':>8}{'upd/s 2r':>11}{'roof 2r':>8}"
           f"{'(strict)':>9}{'2r/1r':>7}  limit")
     for i, e in enumerate(base.get("explicit", [])):
@@ -78,7 +78,8 @@ def main():
                                            "parallel_speedup": s, "limited_by": lim or None}
         merged["explicit"].append(row)
         two = row.get(f"ranks_{ranks[-1]}", {})
-        print(f"{e['problem']:<13}{e['dim']:>4}{e['cells']:>10.0f}{e['cell_updates_per_second']:>11.3e}"
+        print(f"{e['problem']:<13}{e['dim']:>4}{e['cells']:>10.0f}{e.get('memory_bytes_per_cell', 0):>11.0f}"
+              f"{e['cell_updates_per_second']:>11.3e}"
               f"{e['bytes_per_cell_update']:>6.0f}{e['roofline_fraction']:>9.0%}"
               f"{e['roofline_fraction_best_stream']:>9.0%}"
               f"{e.get('baseline', {}).get('cell_updates_per_second', 0):>10.2e}"
@@ -87,7 +88,7 @@ def main():
               f"{two.get('roofline_fraction_best_stream', 0):>9.0%}"
               f"{two.get('parallel_speedup', 0):>7.2f}  {lim}")
 
-    print(f"\n{'implicit':<10}{'unknowns':>10}{'MG it 1r':>9}{'s/unknown 1r':>14}"
+    print(f"\n{'implicit':<10}{'unknowns':>10}{'mem B/cell':>11}{'MG it 1r':>9}{'s/unknown 1r':>14}"
           f"{'MG it 2r':>9}{'s/unknown 2r':>14}{'2r/1r':>7}")
     for i, e in enumerate(base.get("implicit", [])):
         row = dict(e)
@@ -100,7 +101,8 @@ def main():
                                            "parallel_speedup": s}
             cols = f"{e2['mg_iterations']:>9.1f}{e2['seconds_per_unknown']:>14.3e}{s:>7.2f}"
         merged["implicit"].append(row)
-        print(f"{str(e['cells_per_axis']) + '^2':<10}{e['unknowns']:>10.0f}{e['mg_iterations']:>9.1f}"
+        print(f"{str(e['cells_per_axis']) + '^2':<10}{e['unknowns']:>10.0f}"
+              f"{e.get('memory_bytes_per_cell', 0):>11.0f}{e['mg_iterations']:>9.1f}"
               f"{e['seconds_per_unknown']:>14.3e}{cols}")
     if merged["implicit"]:
         # Spread of the iterations and growth of the time per unknown across the sizes, for
