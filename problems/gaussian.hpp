@@ -18,12 +18,16 @@ inline double interval_probability(double a, double b, double m, double s) {
   return 1.0 - 0.5 * (std::erfc(zb) + std::erfc(-za));
 }
 
+// Average over [a, b] of the density of N(m, s^2): one axis's factor of a product law.
+inline double axis_average(double a, double b, double m, double s) {
+  return interval_probability(a, b, m, s) / (b - a);
+}
+
 // Average over the box [lo, hi] (dim axes) of the product density N(mean_d, sd_d^2).
 inline double cell_average(int dim, const double* lo, const double* hi, const double* mean,
                            const double* sd) {
   double v = 1.0;
-  for (int d = 0; d < dim; ++d)
-    v *= interval_probability(lo[d], hi[d], mean[d], sd[d]) / (hi[d] - lo[d]);
+  for (int d = 0; d < dim; ++d) v *= axis_average(lo[d], hi[d], mean[d], sd[d]);
   return v;
 }
 

@@ -7,6 +7,7 @@
 #include "problems/gaussian.hpp"
 #include "problems/problem.hpp"
 
+#include <array>
 #include <cmath>
 
 namespace fpflow {
@@ -67,6 +68,12 @@ class Heat : public Problem {
   double exact_cell_average(const double* lo, const double* hi, double t) const override {
     const double s = sd(t), sv[3] = {s, s, s};
     return gaussian::cell_average(dim_, lo, hi, mean_.data(), sv);
+  }
+  AxisAverage separable_average(Law k, double t) const override {
+    if (k == Law::stationary) return {};
+    const double s = sd(k == Law::initial ? 0.0 : t);
+    const std::array<double, 3> m{mean_[0], mean_[1], mean_[2]};
+    return [m, s](int a, double lo, double hi) { return gaussian::axis_average(lo, hi, m[a], s); };
   }
   nlohmann::json parameters() const override {
     return {{"beta", beta_}, {"sigma0", s0_},

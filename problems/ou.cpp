@@ -13,6 +13,7 @@
 #include "problems/small_matrix.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace fpflow {
@@ -194,6 +195,16 @@ class OU : public Problem {
   bool has_stationary() const override { return stable_; }
   double stationary_cell_average(const double* lo, const double* hi) const override {
     return cell_average(stationary_, lo, hi);
+  }
+  AxisAverage separable_average(Law k, double t) const override {
+    if (k == Law::stationary && !stable_) return {};
+    const Gaussian& g = k == Law::stationary ? stationary_ : law(k == Law::initial ? 0.0 : t);
+    if (!g.diagonal) return {};
+    std::array<double, 3> m{0, 0, 0}, s{1, 1, 1};
+    for (int i = 0; i < dim_; ++i) m[i] = g.mean[i], s[i] = std::sqrt(g.cov(i, i));
+    return [m, s](int a, double lo, double hi) {
+      return gaussian::axis_average(lo, hi, m[a], s[a]);
+    };
   }
   nlohmann::json parameters() const override {
     nlohmann::json j;

@@ -20,6 +20,10 @@
 
 namespace fpflow {
 
+// Average of one axis's factor of a product-form density over [lo, hi] (see
+// Problem::separable_average; the same alias is declared in verification/norms.hpp).
+using AxisAverage = std::function<double(int axis, double lo, double hi)>;
+
 class Problem : public Coefficients {
  public:
   virtual std::string name() const = 0;
@@ -48,6 +52,14 @@ class Problem : public Coefficients {
   // The stationary law (unit mass), when one is known in closed form.
   virtual bool has_stationary() const { return false; }
   virtual double stationary_cell_average(const double* lo, const double* hi) const;
+
+  // Product-form laws: when the law (initial; exact at t; stationary) is a product of densities
+  // along the axes, the average over [lo, hi] of its factor along `axis`, divided by hi - lo;
+  // the cell average is then the product over the dim axes, with the same value as the
+  // *_cell_average functions bit for bit. A grid fill then evaluates each axis's factor once per
+  // cell row instead of once per cell (verification/norms.hpp). Empty when not of product form.
+  enum class Law { initial, exact, stationary };
+  virtual AxisAverage separable_average(Law, double /*t*/) const { return {}; }
 
   // Closed forms for the particle engine (problems/laws.hpp): the initial and stationary laws as
   // Gaussian mixtures (empty when there is none: particles then sample the grid's cell masses),
