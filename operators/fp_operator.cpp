@@ -247,9 +247,19 @@ void FokkerPlanckOperator::update_coefficients(double t) {
             std::to_string(b[comp]) + ") at x = " + point_string(x, dim) + ", t = " +
             std::to_string(t);
   };
+  // The last sample that passed the checks: a constant (or piecewise constant) tensor is checked
+  // once, not at every face and centre (the PSD test was a third of the sampling time).
+  double checked[9];
+  bool have_checked = false;
   auto diffusion = [&](const double* x, double* a) {
     coef_.diffusion(x, t, a);
     if (!bad.empty()) return;
+    if (have_checked) {
+      bool same = true;
+      for (int i = 0; i < dim && same; ++i)
+        for (int j = 0; j < dim && same; ++j) same = a[3 * i + j] == checked[3 * i + j];
+      if (same) return;
+    }
     for (int i = 0; i < dim; ++i)
       for (int j = 0; j < dim; ++j)
         if (!std::isfinite(a[3 * i + j])) {
@@ -273,7 +283,11 @@ void FokkerPlanckOperator::update_coefficients(double t) {
       for (int i = 0; i < dim; ++i)
         for (int j = 0; j < dim; ++j) m << a[3 * i + j] << (j + 1 < dim ? " " : i + 1 < dim ? "; " : "]");
       bad = m.str() + " (a = G G^T)";
+      return;
     }
+    for (int i = 0; i < dim; ++i)
+      for (int j = 0; j < dim; ++j) checked[3 * i + j] = a[3 * i + j];
+    have_checked = true;
   };
   for (int a = 0; a < dim; ++a) {
     const int b = (a + 1) % 3, c = (a + 2) % 3;
