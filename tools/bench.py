@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
-"""tools/bench.py — run `fpflow bench` at 1 and 2 MPI ranks, merge, print the tables.
+"""tools/bench.py — run `fpflow bench` at 1 and 2 MPI ranks (or --np N1,N2,...), merge, print the tables.
 
     tools/bench.py [--fpflow build/fpflow] [--out bench-out] [--np 1,2] [-- fpflow bench options]
 
+The main tables compare the first and the last rank count; with more than two rank counts a scaling
+table follows (rate per rank count and parallel efficiency against the first).
+
 Writes OUT/bench.json: {"machine", "runs": [one fpflow bench report per rank count],
-"explicit"/"implicit": per case, the 1-rank numbers plus "ranks_2" with the 2-rank rate, the
-parallel speed-up and, when 2 ranks do not speed the case up, what limits it}. Standard
-library only.
+"explicit"/"implicit": per case, the first rank count's numbers plus "ranks_N" for each further
+rank count with its rate, the parallel speed-up and, when N ranks do not speed the case up, what
+limits it}. Standard library only.
 """
 import argparse
 import json
@@ -57,9 +60,11 @@ def main():
         f"{n} rank(s) {bw[n] / 1e9:.1f} / {best[n] / 1e9:.1f} GB/s" for n in ranks))
     print("roofline: median step rate x B/upd / median STREAM measured just before the case; "
           "(strict): mean step rate / best STREAM of the run")
-    print(f"\n{'explicit':<13}{'dim':>4}{'cells':>10}{'mem B/cell':>11}{'upd/s 1r':>11}{'B/upd':>6}{'roofline':>9}"
-          f"{'(strict)':>9}{'baseline':>10}{'speedup':>8}{'upd/s 2r':>11}{'roof 2r':>8}"
-          f"{'(strict)':>9}{'2r/1r':>7}  limit")
+    rN = ranks[-1]
+    a0, aN = f"{r0}r", f"{rN}r"
+    print(f"\n{'explicit':<13}{'dim':>4}{'cells':>10}{'mem B/cell':>11}{'upd/s ' + a0:>11}{'B/upd':>6}"
+          f"{'roofline':>9}{'(strict)':>9}{'baseline':>10}{'speedup':>8}{'upd/s ' + aN:>11}"
+          f"{'roof ' + aN:>8}{'(strict)':>9}{aN + '/' + a0:>7}  limit")
     for i, e in enumerate(base.get("explicit", [])):
         row = dict(e)
         lim = ""
@@ -67,7 +72,9 @@ def main():
             e2 = r["explicit"][i]
             s = e2["cell_updates_per_second"] / e["cell_updates_per_second"]
             bws = e2["stream_triad_bytes_per_second"] / e["stream_triad_bytes_per_second"]
-            if s < 1.3:
+            if s < 1.3 and r["ranks"] > (os.cpu_count() or 1):
+                lim = f"oversubscribed: {r['ranks']} ranks on {os.cpu_count()} cores"
+            elif s < 1.3:
                 lim = (f"memory bandwidth: STREAM x{bws:.2f} from {r0} to {r['ranks']} ranks, "
                        f"roofline {e2['roofline_fraction']:.0%} at {r['ranks']}")
             row[f"ranks_{r['ranks']}"] = {"cell_updates_per_second": e2["cell_updates_per_second"],
@@ -88,8 +95,9 @@ def main():
               f"{two.get('roofline_fraction_best_stream', 0):>9.0%}"
               f"{two.get('parallel_speedup', 0):>7.2f}  {lim}")
 
-    print(f"\n{'implicit':<10}{'unknowns':>10}{'mem B/cell':>11}{'MG it 1r':>9}{'s/unknown 1r':>14}"
-          f"{'MG it 2r':>9}{'s/unknown 2r':>14}{'2r/1r':>7}")
+    if base.get("implicit"):
+        print(f"\n{'implicit':<10}{'unknowns':>10}{'mem B/cell':>11}{'MG it ' + a0:>9}{'s/unknown ' + a0:>14}"
+              f"{'MG it ' + aN:>9}{'s/unknown ' + aN:>14}{aN + '/' + a0:>7}")
     for i, e in enumerate(base.get("implicit", [])):
         row = dict(e)
         cols = ""
@@ -120,6 +128,25 @@ def main():
             print(f"{r['ranks']} rank(s): MG iterations spread {max(its) - min(its):.1f}; "
                   f"time per unknown largest/smallest {spu[-1] / spu[0]:.2f}")
         merged["implicit_summary"] = dict(summary[f"ranks_{base['ranks']}"], **summary)
+    if len(runs) > 2:
+        # Every rank count: rate and parallel efficiency against the first (rate_n / (n/r0 rate_r0)).
+        cores = os.cpu_count() or 1
+        print(f"\nscaling (efficiency against {r0} rank(s); ranks beyond the {cores} cores here share them)")
+        print(f"{'case':<22}" + "".join(f"{str(n) + 'r':>18}" for n in ranks))
+        for i, e in enumerate(base.get("explicit", [])):
+            cells = []
+            for r in runs:
+                v = r["explicit"][i]["cell_updates_per_second"]
+                eff = v / (e["cell_updates_per_second"] * r["ranks"] / r0)
+                cells.append(f"{v:.2e} ({eff:.0%})")
+            print(f"{e['problem'] + ' ' + str(e['dim']) + '-D':<22}" + "".join(f"{c:>18}" for c in cells))
+        for i, e in enumerate(base.get("implicit", [])):
+            cells = []
+            for r in runs:
+                v = r["implicit"][i]["seconds_per_unknown"]
+                eff = e["seconds_per_unknown"] / (v * r["ranks"] / r0)
+                cells.append(f"{v:.2e}s ({eff:.0%})")
+            print(f"{'implicit ' + str(e['cells_per_axis']) + '^2':<22}" + "".join(f"{c:>18}" for c in cells))
     for r in runs:
         if "output_frame" in r:
             f = r["output_frame"]
