@@ -103,7 +103,11 @@ int run_bench(MPI_Comm comm) {
     const std::vector<double> is = opt.reals(
         "-implicit_sizes", "Implicit 2-D sizes (cells per axis)",
         quick ? std::vector<double>{32, 64, 128, 256} : std::vector<double>{256, 512, 1024, 2048}, 8);
-    for (double v : is) isizes.push_back(PetscInt(v));
+    for (double v : is) {
+      if (!(v >= 8) || v != std::floor(v))
+        throw Error("-implicit_sizes takes whole cell counts >= 8 per axis, got " + std::to_string(v));
+      isizes.push_back(PetscInt(v));
+    }
   }
   if (steps < 3) throw Error("-steps must be at least 3");
   if (option_given("-help")) return 0;

@@ -72,6 +72,8 @@ expect_error misspelt-option "unused option.*-ts_tpye" $FP -ts_tpye beuler -opti
 expect_error dash-expression "starting with '-'" $FP -problem custom -custom_drift_x -x $Q
 expect_error verify-unknown-case "unknown verification case 'nope'" $FP verify -case nope -output vout
 expect_error verify-unwritable-output "[Nn]ot a directory" $FP verify -case heat-1d -output not-a-dir/sub
+expect_error bench-fractional-size "whole cell counts" $FP bench -implicit_sizes 64,100.5 -output bout
+expect_error bench-unwritable-output "[Nn]ot a directory" $FP bench -quick -output not-a-dir/sub
 expect_error verify-misspelt-option "unused option.*-particels" \
   $FP verify -list -particels 10 -options_left
 
