@@ -32,8 +32,8 @@ ProfileStage::ProfileStage(Stage s) {
                                           "fpflow: output", "fpflow: diagnostics"};
   static std::array<PetscLogStage, 5> ids = {-1, -1, -1, -1, -1};
   PetscLogStage& id = ids[static_cast<int>(s)];
-  if (id < 0) PetscLogStageRegister(names[static_cast<int>(s)], &id);
-  PetscLogStagePush(id);
+  if (id < 0 && PetscLogStageRegister(names[static_cast<int>(s)], &id) != 0) id = -1;
+  pushed_ = id >= 0 && PetscLogStagePush(id) == 0;
 }
 
 }  // namespace fpflow

@@ -54,9 +54,14 @@ class ProfileEvent {
 class ProfileStage {
  public:
   explicit ProfileStage(Stage s);
-  ~ProfileStage() { PetscLogStagePop(); }
+  ~ProfileStage() {
+    if (pushed_) PetscLogStagePop();
+  }
   ProfileStage(const ProfileStage&) = delete;
   ProfileStage& operator=(const ProfileStage&) = delete;
+
+ private:
+  bool pushed_ = false;  // pop only what this object pushed
 };
 
 }  // namespace fpflow

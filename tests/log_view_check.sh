@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/log_view_check.sh — -log_view tells a user where time goes: fpflow's stages and events are
 # listed with their work, and no registered-but-unused stage shows up as "Unknown".
-# Usage: log_view_check.sh FPFLOW   (runs at 2 ranks; needs mpiexec)
+# Usage: log_view_check.sh FPFLOW [MPIEXEC]   (runs at 2 ranks; MPIEXEC defaults to mpiexec)
 set -euo pipefail
 fpflow=$1
+mpiexec=${2:-mpiexec}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 fail() { echo "log_view_check: $*" >&2; exit 1; }
@@ -14,7 +15,7 @@ has_event() { grep -Eq "^$1 +[1-9][0-9]* " "$2" || fail "event '$1' missing or n
 no_unknown() { ! grep -q "Unknown$" "$1" || fail "an unused stage is listed as Unknown in $1"; }
 
 # Implicit with multigrid and VTK frames: set-up, stepping (with output inside), diagnostics.
-mpiexec -n 2 "$fpflow" -problem ou -da_grid_x 64 -da_grid_y 64 -ts_type beuler -pc_type mg \
+"$mpiexec" -n 2 "$fpflow" -problem ou -da_grid_x 64 -da_grid_y 64 -ts_type beuler -pc_type mg \
   -ts_dt 0.05 -ts_max_time 0.2 -progress_seconds -1 -output "$out/implicit" -log_view \
   > "$out/implicit.log"
 for s in "fpflow: set-up" "fpflow: stepping" "fpflow: output" "fpflow: diagnostics"; do
@@ -28,7 +29,7 @@ no_unknown "$out/implicit.log"
 grep -q "steady solve" "$out/implicit.log" && fail "a time run lists the steady-solve stage"
 
 # The fused explicit step with its ghost exchange, no output stage.
-mpiexec -n 2 "$fpflow" -problem ou -da_grid_x 64 -da_grid_y 64 -ts_type euler -ts_max_steps 20 \
+"$mpiexec" -n 2 "$fpflow" -problem ou -da_grid_x 64 -da_grid_y 64 -ts_type euler -ts_max_steps 20 \
   -vtk 0 -progress_seconds -1 -output "$out/explicit" -log_view > "$out/explicit.log"
 has_event FPFusedStep "$out/explicit.log"
 has_event FPGhosts "$out/explicit.log"

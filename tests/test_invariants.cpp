@@ -274,6 +274,7 @@ BOOST_AUTO_TEST_CASE(separable_laws_fill_cells_as_the_per_cell_path) {
       const ErrorNorms e2 = error_norms(
           g, b, [&](const double* lo, const double* hi) { return 1.5 * cell(lo, hi); });
       BOOST_TEST(e1.L1 == e2.L1);
+      BOOST_TEST(e1.L2 == e2.L2);
       BOOST_TEST(e1.Linf == e2.Linf);
     }
   }

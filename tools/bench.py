@@ -63,13 +63,14 @@ def main():
     rN = ranks[-1]
     a0, aN = f"{r0}r", f"{rN}r"
     print(f"\n{'explicit':<13}{'dim':>4}{'cells':>10}{'mem B/cell':>11}{'upd/s ' + a0:>11}{'B/upd':>6}"
-          f"{'roofline':>9}{'(strict)':>9}{'baseline':>10}{'speedup':>8}{'upd/s ' + aN:>11}"
-          f"{'roof ' + aN:>8}{'(strict)':>9}{aN + '/' + a0:>7}  limit")
+          f"{'roofline':>9}{'(strict)':>9}{'baseline':>10}{'speedup':>8}"
+          + (f"{'upd/s ' + aN:>11}{'roof ' + aN:>8}{'(strict)':>9}{aN + '/' + a0:>7}  limit"
+             if len(runs) > 1 else ""))
     for i, e in enumerate(base.get("explicit", [])):
         row = dict(e)
-        lim = ""
         for r in runs[1:]:
             e2 = r["explicit"][i]
+            lim = ""
             s = e2["cell_updates_per_second"] / e["cell_updates_per_second"]
             bws = e2["stream_triad_bytes_per_second"] / e["stream_triad_bytes_per_second"]
             if s < 1.3 and r["ranks"] > (os.cpu_count() or 1):
@@ -91,13 +92,14 @@ def main():
               f"{e['roofline_fraction_best_stream']:>9.0%}"
               f"{e.get('baseline', {}).get('cell_updates_per_second', 0):>10.2e}"
               f"{e.get('speedup_vs_baseline', 0):>7.2f}x"
-              f"{two.get('cell_updates_per_second', 0):>11.3e}{two.get('roofline_fraction', 0):>8.0%}"
-              f"{two.get('roofline_fraction_best_stream', 0):>9.0%}"
-              f"{two.get('parallel_speedup', 0):>7.2f}  {lim}")
+              + (f"{two.get('cell_updates_per_second', 0):>11.3e}{two.get('roofline_fraction', 0):>8.0%}"
+                 f"{two.get('roofline_fraction_best_stream', 0):>9.0%}"
+                 f"{two.get('parallel_speedup', 0):>7.2f}  {two.get('limited_by') or ''}"
+                 if len(runs) > 1 else ""))
 
     if base.get("implicit"):
         print(f"\n{'implicit':<10}{'unknowns':>10}{'mem B/cell':>11}{'MG it ' + a0:>9}{'s/unknown ' + a0:>14}"
-              f"{'MG it ' + aN:>9}{'s/unknown ' + aN:>14}{aN + '/' + a0:>7}")
+              + (f"{'MG it ' + aN:>9}{'s/unknown ' + aN:>14}{aN + '/' + a0:>7}" if len(runs) > 1 else ""))
     for i, e in enumerate(base.get("implicit", [])):
         row = dict(e)
         cols = ""
