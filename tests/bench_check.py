@@ -12,7 +12,8 @@ j = json.load(open(sys.argv[1]))
 fail = []
 for e in j["explicit"]:
     for k in ("cell_updates_per_second", "bytes_per_cell_update", "roofline_fraction",
-              "speedup_vs_baseline"):
+              "speedup_vs_baseline", "roofline_fraction_matched_stream",
+              "matched_stream_bytes_per_second"):
         if not (isinstance(e.get(k), (int, float)) and e[k] > 0):
             fail.append(f"explicit {e['problem']} {e['dim']}D: {k} = {e.get(k)}")
     if e["problem"] == "ou" and not e["baseline"]["max_relative_difference"] < 1e-12:
