@@ -89,7 +89,9 @@ class FokkerPlanckOperator {
   const LinearStencil* linear_stencil() const { return linear_.get(); }
 
   // Jacobian of apply(., Part) with respect to rho (exact for linear schemes). part != explicit.
-  void assemble_jacobian(double t, Mat J, Part part);
+  // With the linear stencil (Part::full) the rows come from its weights; otherwise from the
+  // general face-flux rows. stencil_rows = false forces the general rows (tests compare both).
+  void assemble_jacobian(double t, Mat J, Part part, bool stencil_rows = true);
 
   // Rate (per unit time) at which mass leaves through absorbing faces owned by THIS rank.
   double local_outflow(double t, Vec rho_local);

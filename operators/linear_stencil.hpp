@@ -69,6 +69,13 @@ class LinearStencil {
   // Euler maps non-negative finite states to non-negative finite states (all update weights are
   // then >= 0), so the result needs no check.
   double max_rate_local() const { return max_rate_; }
+  // The matrix of apply(), row by row for the owned cells: emit(row, n, cols, vals) with global
+  // indices (l2g: the DMDA's ghosted-local-to-global map), the diagonal first, then the
+  // neighbours that exist (another rank's cell or a periodic wrap; none past a wall, whose
+  // weights multiply a mirror image or an absorbing zero). The entries are the kernel's own
+  // weights: (L rho)_K = sum_a [A_lo rho_{K-e_a} + B_hi rho_{K+e_a}] - (sum_a B_lo + A_hi) rho_K.
+  template <class Emit>
+  void matrix_rows(const PetscInt* l2g, Emit&& emit) const;
 
  private:
   // A cell run's values and those of its six neighbours (each aligned with c).
@@ -100,5 +107,32 @@ class LinearStencil {
   double max_rate_ = 0;
   std::vector<double> zeros_;  // the absorbing wall's ghost line
 };
+
+template <class Emit>
+void LinearStencil::matrix_rows(const PetscInt* l2g, Emit&& emit) const {
+  const int dim = grid_.dim();
+  PetscInt cols[7];
+  double vals[7];
+  grid_.for_each_owned([&](std::array<PetscInt, 3> c) {
+    const std::ptrdiff_t l = grid_.local_index(c[0], c[1], c[2]);
+    int n = 1;
+    double diag = 0;
+    for (int a = 0; a < dim; ++a) {
+      const std::ptrdiff_t ls = grid_.lstride(a);
+      const auto i = std::size_t(c[a]);
+      const double A_lo = separable_ ? tA_[a][i] : A_[a][l];
+      const double B_lo = separable_ ? tB_[a][i] : B_[a][l];
+      const double A_hi = separable_ ? tA_[a][i + 1] : A_[a][l + ls];
+      const double B_hi = separable_ ? tB_[a][i + 1] : B_[a][l + ls];
+      diag += B_lo + A_hi;
+      const bool periodic = grid_.bc(a) == Boundary::periodic;
+      if (c[a] > 0 || periodic) cols[n] = l2g[l - ls], vals[n++] = A_lo;
+      if (c[a] < grid_.cells(a) - 1 || periodic) cols[n] = l2g[l + ls], vals[n++] = B_hi;
+    }
+    cols[0] = l2g[l];
+    vals[0] = -diag;
+    emit(l2g[l], n, cols, vals);
+  });
+}
 
 }  // namespace fpflow

@@ -71,6 +71,38 @@ BOOST_AUTO_TEST_CASE(linear_stencil_equals_the_face_flux_loops) {
 }
 
 // One fused step is rho + dt L rho with L from the general loops; the summary says fpeuler ran.
+// The Jacobian from the stencil's weights (the implicit path's default) against the one
+// assembled from the general face-flux rows, entry by entry, on every setup; plus its action
+// against apply(): J rho = L rho.
+BOOST_AUTO_TEST_CASE(stencil_jacobian_equals_the_face_flux_rows) {
+  for (const Setup& s : kSetups) {
+    ScopedOptions opts(s.args + " -ts_type beuler" + quiet("jacobian"));
+    Simulation sim(world());
+    auto& op = sim.op();
+    BOOST_REQUIRE(op.linear_stencil());
+    MatH fast, general;
+    FP_CHECK(DMCreateMatrix(sim.grid().dm(), fast.out()));
+    FP_CHECK(DMCreateMatrix(sim.grid().dm(), general.out()));
+    op.assemble_jacobian(0.0, fast, Part::full, true);
+    op.assemble_jacobian(0.0, general, Part::full, false);
+    PetscReal scale;
+    FP_CHECK(MatNorm(general, NORM_INFINITY, &scale));
+    FP_CHECK(MatAXPY(fast, -1.0, general, SAME_NONZERO_PATTERN));
+    PetscReal d;
+    FP_CHECK(MatNorm(fast, NORM_INFINITY, &d));
+    BOOST_TEST(scale > 0);
+    BOOST_TEST(d / scale < 1e-14, s.args << ": |J_stencil - J_rows| / |J| = " << d / scale);
+    // The matrix is the operator: J rho == apply(rho).
+    FP_CHECK(MatAXPY(fast, 1.0, general, SAME_NONZERO_PATTERN));
+    VecH Jr, Lr;
+    FP_CHECK(VecDuplicate(sim.solution(), Jr.out()));
+    FP_CHECK(VecDuplicate(sim.solution(), Lr.out()));
+    FP_CHECK(MatMult(fast, sim.solution(), Jr));
+    op.apply(0.0, sim.solution(), Lr, Part::full);
+    BOOST_TEST(rel_diff(Jr, Lr) < 1e-11, s.args);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(fused_step_is_forward_euler) {
   for (const Setup& s : kSetups) {
     ScopedOptions opts(s.args + " -ts_type euler -ts_max_steps 1" + quiet("fused"));
