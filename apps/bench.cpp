@@ -39,29 +39,42 @@ double sum_over(MPI_Comm comm, double v) {
   return r;
 }
 
-// STREAM triad a = b + s c on every rank at once; bandwidth counts 24 bytes per element (the
-// STREAM convention: no write-allocate traffic); the best and the median of `reps`.
+// Bytes per second, from the best and from the median of the timed passes.
 struct Bandwidth {
   double best = 0, median = 0;
 };
-Bandwidth stream_triad(MPI_Comm comm, std::size_t n, int reps) {
-  std::vector<double> a(n, 0.0), b(n, 1.0), c(n, 2.0), times;
+
+// Runs pass(r) for r = 0..reps-1 on every rank at once; each pass's time is the slowest rank's.
+// Bandwidth = bytes (all ranks) / time, for the best and the median pass.
+template <class Pass>
+Bandwidth timed_passes(MPI_Comm comm, int reps, double bytes, Pass&& pass) {
+  std::vector<double> times;
   for (int r = 0; r < reps; ++r) {
     MPI_Barrier(comm);
     const double t0 = MPI_Wtime();
+    pass(r);
+    double dt = MPI_Wtime() - t0, slowest = 0;
+    MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
+    times.push_back(slowest);
+  }
+  std::sort(times.begin(), times.end());
+  return {bytes / times.front(), bytes / times[times.size() / 2]};
+}
+
+// STREAM triad a = b + s c on every rank at once; bandwidth counts 24 bytes per element (the
+// STREAM convention: no write-allocate traffic); the best and the median of `reps`.
+Bandwidth stream_triad(MPI_Comm comm, std::size_t n, int reps) {
+  std::vector<double> a(n, 0.0), b(n, 1.0), c(n, 2.0);
+  const double bytes = double(comm_size(comm)) * 24.0 * double(n);
+  const Bandwidth bw = timed_passes(comm, reps, bytes, [&](int r) {
     double* __restrict__ pa = a.data();
     const double* __restrict__ pb = b.data();
     const double* __restrict__ pc = c.data();
     const double s = 3.0 + r;
     for (std::size_t i = 0; i < n; ++i) pa[i] = pb[i] + s * pc[i];
-    double dt = MPI_Wtime() - t0, slowest = 0;
-    MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
-    times.push_back(slowest);
-  }
+  });
   if (a[n / 2] != 1.0 + (2 + reps) * 2.0) throw Error("stream triad: wrong result");
-  std::sort(times.begin(), times.end());
-  const double bytes = double(comm_size(comm)) * 24.0 * double(n);
-  return {bytes / times.front(), bytes / times[times.size() / 2]};
+  return bw;
 }
 
 // The kernel's own traffic pattern as a stream: out[i] = s (in_1[i] + ... + in_K[i]) over
@@ -72,12 +85,11 @@ Bandwidth stream_triad(MPI_Comm comm, std::size_t n, int reps) {
 template <int K>
 Bandwidth matched_stream_k(MPI_Comm comm, std::size_t n, int reps) {
   std::vector<std::vector<double>> in(K, std::vector<double>(n, 1.0));
-  std::vector<double> out(n, 0.0), times;
+  std::vector<double> out(n, 0.0);
   const double* p[K];
   for (int q = 0; q < K; ++q) p[q] = in[q].data();
-  for (int r = 0; r < reps; ++r) {
-    MPI_Barrier(comm);
-    const double t0 = MPI_Wtime();
+  const double bytes = double(comm_size(comm)) * 8.0 * (K + 1) * double(n);
+  const Bandwidth bw = timed_passes(comm, reps, bytes, [&](int r) {
     double* __restrict__ o = out.data();
     const double s = 1.0 + r;
     for (std::size_t i = 0; i < n; ++i) {
@@ -85,14 +97,9 @@ Bandwidth matched_stream_k(MPI_Comm comm, std::size_t n, int reps) {
       for (int q = 0; q < K; ++q) acc += p[q][i];
       o[i] = s * acc;
     }
-    double dt = MPI_Wtime() - t0, slowest = 0;
-    MPI_Allreduce(&dt, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm);
-    times.push_back(slowest);
-  }
+  });
   if (out[n / 2] != double(reps) * K) throw Error("matched stream: wrong result");
-  std::sort(times.begin(), times.end());
-  const double bytes = double(comm_size(comm)) * 8.0 * (K + 1) * double(n);
-  return {bytes / times.front(), bytes / times[times.size() / 2]};
+  return bw;
 }
 
 Bandwidth matched_stream(MPI_Comm comm, std::size_t n, int read_streams, int reps) {

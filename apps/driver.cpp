@@ -115,12 +115,11 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     FP_CHECK(DMCreateGlobalVector(grid_->dm(), rho_.out()));
     FP_CHECK(PetscObjectSetName((PetscObject)rho_.get(), "density"));
     ProfileEvent initial_ev(profiling().initial_data);
-    if (const AxisAverage f = problem_->separable_average(Problem::Law::initial, 0.0))
-      fill_cell_averages(*grid_, rho_, f);
-    else
-      fill_cell_averages(*grid_, rho_, [this](const double* lo, const double* hi) {
-        return problem_->initial_cell_average(lo, hi);
-      });
+    fill_cell_averages(*grid_, rho_,
+                       ExactAverages{[this](const double* lo, const double* hi) {
+                                       return problem_->initial_cell_average(lo, hi);
+                                     },
+                                     problem_->separable_average(Problem::Law::initial, 0.0)});
     {
       std::string bad;
       VecArrayRead a(rho_);
@@ -332,28 +331,22 @@ nlohmann::json Simulation::run() {
   if (vs_stationary && problem_->has_stationary()) {
     // The stationary law on the box: the closed form restricted to the box and renormalised on
     // the grid (differs from the free-space law only when walls truncate its mass).
-    const CellAverage stat = [&](const double* lo, const double* hi) {
-      return problem_->stationary_cell_average(lo, hi);
-    };
-    const AxisAverage sep = problem_->separable_average(Problem::Law::stationary, 0.0);
+    const ExactAverages stat{[&](const double* lo, const double* hi) {
+                               return problem_->stationary_cell_average(lo, hi);
+                             },
+                             problem_->separable_average(Problem::Law::stationary, 0.0)};
     VecH ref;
     FP_CHECK(VecDuplicate(rho_, ref.out()));
-    if (sep)
-      fill_cell_averages(*grid_, ref, sep);
-    else
-      fill_cell_averages(*grid_, ref, stat);
-    const double scale = mass0_ / mass(*grid_, ref);
-    const ErrorNorms e = sep ? error_norms(*grid_, rho_, sep, scale)
-                             : error_norms(*grid_, rho_, [&](const double* lo, const double* hi) {
-                                 return scale * stat(lo, hi);
-                               });
+    fill_cell_averages(*grid_, ref, stat);
+    const ErrorNorms e = error_norms(*grid_, rho_, stat, mass0_ / mass(*grid_, ref));
     j["error"] = {{"L1", e.L1}, {"L2", e.L2}, {"Linf", e.Linf}, {"against", "stationary law"}};
   } else if (!steady_ && problem_->has_exact()) {
-    const AxisAverage sep = problem_->separable_average(Problem::Law::exact, t);
-    const ErrorNorms e = sep ? error_norms(*grid_, rho_, sep)
-                             : error_norms(*grid_, rho_, [&](const double* lo, const double* hi) {
-                                 return problem_->exact_cell_average(lo, hi, t);
-                               });
+    const ErrorNorms e = error_norms(
+        *grid_, rho_,
+        ExactAverages{[&](const double* lo, const double* hi) {
+                        return problem_->exact_cell_average(lo, hi, t);
+                      },
+                      problem_->separable_average(Problem::Law::exact, t)});
     j["error"] = {{"L1", e.L1}, {"L2", e.L2}, {"Linf", e.Linf}};
   }
   norms_ev.end();

@@ -52,6 +52,16 @@ void for_each_owned_product(const Grid& g, const AxisAverage& f, Fn&& fn) {
         fn(n++, v);
       }
 }
+// fn(n, value) over owned cells in storage order with the law's cell averages.
+template <class Fn>
+void for_each_exact(const Grid& g, const ExactAverages& law, Fn&& fn) {
+  if (law.axes)
+    for_each_owned_product(g, law.axes, fn);
+  else
+    for_each_owned_cell(g, [&](std::ptrdiff_t n, const double* lo, const double* hi) {
+      fn(n, law.cell(lo, hi));
+    });
+}
 }  // namespace
 
 double mass(const Grid& g, Vec rho) {
@@ -66,40 +76,20 @@ double min_value(Vec rho) {
   return m;
 }
 
+void fill_cell_averages(const Grid& g, Vec rho, const ExactAverages& f) {
+  VecArray a(rho);
+  for_each_exact(g, f, [&](std::ptrdiff_t n, double v) { a[n] = v; });
+}
+
 void fill_cell_averages(const Grid& g, Vec rho, const CellAverage& f) {
-  VecArray a(rho);
-  for_each_owned_cell(g, [&](std::ptrdiff_t n, const double* lo, const double* hi) {
-    a[n] = f(lo, hi);
-  });
+  fill_cell_averages(g, rho, ExactAverages{f, {}});
 }
 
-ErrorNorms error_norms(const Grid& g, Vec rho, const CellAverage& exact) {
+ErrorNorms error_norms(const Grid& g, Vec rho, const ExactAverages& exact, double scale) {
   double local[3] = {0, 0, 0};
   {
     VecArrayRead a(rho);
-    for_each_owned_cell(g, [&](std::ptrdiff_t n, const double* lo, const double* hi) {
-      const double e = std::fabs(a[n] - exact(lo, hi));
-      local[0] += e;
-      local[1] += e * e;
-      local[2] = std::max(local[2], e);
-    });
-  }
-  double global[3];
-  MPI_Allreduce(local, global, 2, MPI_DOUBLE, MPI_SUM, g.comm());
-  MPI_Allreduce(local + 2, global + 2, 1, MPI_DOUBLE, MPI_MAX, g.comm());
-  return {global[0] * g.cell_volume(), std::sqrt(global[1] * g.cell_volume()), global[2]};
-}
-
-void fill_cell_averages(const Grid& g, Vec rho, const AxisAverage& f) {
-  VecArray a(rho);
-  for_each_owned_product(g, f, [&](std::ptrdiff_t n, double v) { a[n] = v; });
-}
-
-ErrorNorms error_norms(const Grid& g, Vec rho, const AxisAverage& exact, double scale) {
-  double local[3] = {0, 0, 0};
-  {
-    VecArrayRead a(rho);
-    for_each_owned_product(g, exact, [&](std::ptrdiff_t n, double v) {
+    for_each_exact(g, exact, [&](std::ptrdiff_t n, double v) {
       const double e = std::fabs(a[n] - scale * v);
       local[0] += e;
       local[1] += e * e;
@@ -110,6 +100,10 @@ ErrorNorms error_norms(const Grid& g, Vec rho, const AxisAverage& exact, double 
   MPI_Allreduce(local, global, 2, MPI_DOUBLE, MPI_SUM, g.comm());
   MPI_Allreduce(local + 2, global + 2, 1, MPI_DOUBLE, MPI_MAX, g.comm());
   return {global[0] * g.cell_volume(), std::sqrt(global[1] * g.cell_volume()), global[2]};
+}
+
+ErrorNorms error_norms(const Grid& g, Vec rho, const CellAverage& exact) {
+  return error_norms(g, rho, ExactAverages{exact, {}});
 }
 
 }  // namespace fpflow

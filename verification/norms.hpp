@@ -19,17 +19,24 @@ struct ErrorNorms {
 using CellAverage = std::function<double(const double* lo, const double* hi)>;
 
 // A product-form cell average: the factor along `axis` over [lo, hi] (the cell average is the
-// product over the grid's axes). Fills and norms then evaluate each factor once per owned cell
-// row of an axis: O(sum of cells per axis) evaluations instead of O(cells).
+// product over the grid's axes).
 using AxisAverage = std::function<double(int axis, double lo, double hi)>;
+
+// An exact law's cell averages: per cell, and, when the law is a product over the axes, per
+// axis. With `axes` set, fills and norms use it alone and evaluate each factor once per owned
+// cell row of an axis: O(sum of cells per axis) evaluations instead of O(cells), the same values.
+struct ExactAverages {
+  CellAverage cell;
+  AxisAverage axes;
+};
 
 double mass(const Grid& g, Vec rho);
 double min_value(Vec rho);
-// Fills rho with cell averages (owned cells).
+// Fills rho with the cell averages (owned cells).
+void fill_cell_averages(const Grid& g, Vec rho, const ExactAverages& f);
 void fill_cell_averages(const Grid& g, Vec rho, const CellAverage& f);
+// Norms of rho - scale x the cell averages.
+ErrorNorms error_norms(const Grid& g, Vec rho, const ExactAverages& exact, double scale = 1.0);
 ErrorNorms error_norms(const Grid& g, Vec rho, const CellAverage& exact);
-// The same for a product-form average, times `scale`.
-void fill_cell_averages(const Grid& g, Vec rho, const AxisAverage& f);
-ErrorNorms error_norms(const Grid& g, Vec rho, const AxisAverage& exact, double scale = 1.0);
 
 }  // namespace fpflow
