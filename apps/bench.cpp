@@ -207,7 +207,7 @@ int run_bench(MPI_Comm comm) {
                 "agreement", "B/cell");
   for (const Case& c : cases) {
     const std::string args = "-problem " + c.problem + grid_args(c.dim, c.n) +
-                             " -ts_type euler -ts_max_steps " + std::to_string(steps);
+                             " -ts_type euler -fp_scheme sg -ts_max_steps " + std::to_string(steps);
     const Bandwidth here = stream_triad(comm, stream_n, stream_reps);
     double bytes = 0, dt = 0;
     std::string weights;
@@ -316,7 +316,7 @@ int run_bench(MPI_Comm comm) {
     const PetscInt n = sizes2[0];
     const std::string dir = out + "/frame";
     ScopedOptions opts("-problem ou" + grid_args(2, n) +
-                       " -ts_type euler -progress_seconds -1 -output " + dir);
+                       " -ts_type euler -fp_scheme sg -progress_seconds -1 -output " + dir);
     Simulation sim(comm);
     MPI_Barrier(comm);
     const double t0 = MPI_Wtime();

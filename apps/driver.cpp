@@ -12,11 +12,27 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 namespace fpflow {
 
 namespace {
+// -ts_type as given (rk, fpflow's default, when not), before TS reads it.
+std::string ts_type_option() {
+  char buf[256] = {0};
+  PetscBool set = PETSC_FALSE;
+  FP_CHECK(PetscOptionsGetString(nullptr, nullptr, "-ts_type", buf, sizeof(buf), &set));
+  return set ? buf : "rk";
+}
+
+// -steady may be given as a bare flag or with a value (-steady false).
+bool steady_flag_value() {
+  PetscBool v = PETSC_FALSE, set = PETSC_FALSE;
+  FP_CHECK(PetscOptionsGetBool(nullptr, nullptr, "-steady", &v, &set));
+  return set && v;
+}
+
 std::string join(const std::vector<double>& v, int n) {
   std::ostringstream s;
   s.precision(17);
@@ -60,17 +76,31 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     if (bc.size() != 1 && int(bc.size()) != dim)
       throw Error("-bc takes 1 or " + std::to_string(dim) + " values");
     for (int d = 0; d < 3; ++d) spec.bc[d] = parse_boundary(bc[std::min<size_t>(d, bc.size() - 1)]);
-    scheme_ = parse_scheme(opt.choice("-fp_scheme", "Face-flux scheme: sg = Scharfetter-Gummel, "
-                                      "muscl = limited MUSCL drift + central diffusion, upwind = first "
+    // The default scheme follows the time stepping: explicit steps are cheap and short, so the
+    // second-order-everywhere sghr costs little; implicit steps with its nonlinear correction
+    // take 2-3x the Newton iterations for an error dominated by the time step (measured in
+    // docs/CONVERGENCE.md), so implicit, IMEX and steady runs default to the linear sg.
+    const bool steady = option_given("-steady") && steady_flag_value();
+    const bool explicit_run = !steady && is_explicit_ts_type(ts_type_option());
+    scheme_ = parse_scheme(opt.choice("-fp_scheme", "Face-flux scheme: sghr = Scharfetter-Gummel "
+                                      "with a limited high-resolution correction (second order at "
+                                      "any cell Peclet number, exact Gibbs states; the default for "
+                                      "explicit time stepping), sg = Scharfetter-Gummel (linear; "
+                                      "the default for implicit, IMEX and -steady runs), muscl = "
+                                      "limited MUSCL drift + central diffusion, upwind = first "
                                       "order, pflow = continuity equation with the probability-flow "
                                       "velocity of the density itself",
-                                      {"sg", "muscl", "upwind", "pflow"}, "sg"));
+                                      {"sghr", "sg", "muscl", "upwind", "pflow"},
+                                      explicit_run ? "sghr" : "sg"));
     limiter_ = parse_limiter(opt.choice("-fp_limiter", "MUSCL slope limiter",
                                         {"vanleer", "minmod", "mc"}, "vanleer"));
     cross_ = parse_cross(opt.choice("-fp_cross",
-                                    "Cross-diffusion stencil: monotone (positive when |a_ij| <= "
-                                    "min(a_ii h_j/h_i, a_jj h_i/h_j)) or average (9/19-point)",
-                                    {"monotone", "average"}, "monotone"));
+                                    "Cross-diffusion stencil: limited (signed 7/19-point stencil "
+                                    "with positivity-limited fluxes: rho >= 0 for any PSD tensor), "
+                                    "monotone (the same stencil unlimited: positive only when "
+                                    "|a_ij| <= min(a_ii h_j/h_i, a_jj h_i/h_j)) or average "
+                                    "(9/19-point)",
+                                    {"limited", "monotone", "average"}, "limited"));
     StepperOptions so;
     so.cfl = opt.real("-fp_cfl", "Default step as a fraction of the positivity bound", 0.9);
     so.fused = opt.flag("-fp_fused", "Run -ts_type euler as fpflow's fused one-pass step when "
@@ -109,8 +139,8 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
                    "diagonal at x = %s): positivity is not guaranteed. Cross-diffusion needs "
                    "|a_ij| <= min(a_ii h_j/h_i, a_jj h_i/h_j), tighter under strong drift%s\n",
                    monotone_.worst, monotone_.where.c_str(),
-                   cross_ == kernels::CrossStencil::average ? "; use -fp_cross monotone"
-                                                           : ": refine or reshape the grid");
+                   cross_ == CrossMode::limited ? ""
+                   : "; -fp_cross limited (the default) guarantees rho >= 0");
 
     FP_CHECK(DMCreateGlobalVector(grid_->dm(), rho_.out()));
     FP_CHECK(PetscObjectSetName((PetscObject)rho_.get(), "density"));
@@ -146,7 +176,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
       return;
     }
     so.t_final = t_final_;
-    so.enforce_positivity = monotone_.monotone;
+    so.enforce_positivity = op_->positivity_preserving() || monotone_.monotone;
     // TS reads -ts_max_time itself; take its value back so everything agrees on t_final.
     stepper_ = std::make_unique<TimeStepper>(*op_, so);
     // pflow's flux is nonlinear in log rho; Newton on the SG Jacobian does not converge for it.
@@ -215,7 +245,14 @@ std::string Simulation::resolved_options() const {
   s << "\n-fp_scheme " << to_string(scheme_) << "\n-fp_limiter " << to_string(limiter_) << "\n";
   s << "-fp_cross " << to_string(cross_) << "\n";
   if (stepper_) {
-    s << "-ts_type " << stepper_->type() << "\n-ts_dt " << stepper_->dt_initial() << "\n";
+    s << "-ts_type " << stepper_->type() << "\n";
+    // A step fpflow chose itself is not pinned: a rerun chooses it again the same way (pinning
+    // the first step of a run whose bound moves with t would change every later step).
+    if (option_given("-ts_dt"))
+      s << "-ts_dt " << stepper_->dt_initial() << "\n";
+    else
+      s << "# -ts_dt chosen by fpflow (positivity bound x -fp_cfl): first step "
+        << stepper_->dt_initial() << "\n";
     s << "-ts_max_time " << t_final_ << "\n";
   } else {
     s << "-steady\n";
@@ -288,6 +325,16 @@ nlohmann::json Simulation::run() {
   if (scheme_ == Scheme::muscl || scheme_ == Scheme::pflow) j["limiter"] = to_string(limiter_);
   if (op_->has_cross()) j["cross_stencil"] = to_string(cross_);
   j["monotone"] = monotone_.monotone;
+  // What this run promises about rho >= 0: explicit runs of a positivity-preserving operator
+  // check every state; backward Euler with one is positive for any step (its solver-tolerance
+  // negatives projected away); other implicit methods (above first order: Bolley-Crouzeix) and
+  // IMEX promise nothing, and -steady holds it to the solver tolerance.
+  if (steady_)
+    j["positivity"] = op_->positivity_preserving() ? "to solver tolerance" : "not guaranteed";
+  else if (stepper_->promises_positivity())
+    j["positivity"] = "guaranteed";
+  else
+    j["positivity"] = "not guaranteed";
   if (!monotone_.monotone) j["monotonicity_violation"] = {{"ratio", monotone_.worst}, {"at", monotone_.where}};
   if (steady_) {
     j["time_stepping"] = "steady";
@@ -300,7 +347,13 @@ nlohmann::json Simulation::run() {
     j["time_stepping"] = stepper_->mode();
     j["dt_initial"] = stepper_->dt_initial();
     j["t_final"] = t;
+    j["t_requested"] = stepper_->t_requested();
+    j["stop_reason"] = stepper_->stop_reason();
     j["steps"] = stepper_->steps();
+    j["rejected_steps"] = stepper_->rejected_steps();
+    if (stepper_->positivity_projections() > 0)
+      j["positivity_projections"] = stepper_->positivity_projections();
+    if (stepper_->steps() > 0) j["dt_range"] = {stepper_->dt_min(), stepper_->dt_max()};
     if (stepper_->mode() != "explicit") {
       PetscInt lin = 0, nonlin = 0;
       FP_CHECK(TSGetKSPIterations(stepper_->ts(), &lin));
@@ -351,6 +404,11 @@ nlohmann::json Simulation::run() {
   }
   norms_ev.end();
   if (writer_) j["vtk"] = {{"pvd", output_ + "/fpflow.pvd"}, {"frames", writer_->frames()}};
+  const std::string broken = broken_promise(j);
+  if (!broken.empty()) {
+    j["status"] = "failed";
+    j["error"] = broken;
+  }
   ProfileEvent summary_ev(profiling().summary_write);
   const std::string opts = resolved_options();
   std::string err;
@@ -363,7 +421,63 @@ nlohmann::json Simulation::run() {
     }
   }
   throw_if_any(comm_, err);
+  if (j["status"] == "failed") throw RunFailed(j["error"].get<std::string>());
   return j;
+}
+
+// The promises a finished run must have kept before it may say "ok": the requested end, a
+// finite state, mass conserved (or accounted through absorbing walls) to what the integrator
+// guarantees, and rho >= 0 where the run promised it. Returns the first broken one, or "".
+std::string Simulation::broken_promise(const nlohmann::json& j) const {
+  char buf[512];
+  if (!steady_) {
+    const std::string why = stepper_->stop_reason();
+    const bool user_limit = why == "max_steps" && option_given("-ts_max_steps");
+    if (why != "final_time" && why != "stationary" && !user_limit) {
+      std::snprintf(buf, sizeof buf, "the run stopped at t = %.9g before the requested final time "
+                    "%.9g (%s)", stepper_->time(), stepper_->t_requested(), why.c_str());
+      return buf;
+    }
+  }
+  const double m0 = j["mass_initial"].get<double>(), m1 = j["mass_final"].get<double>();
+  if (!std::isfinite(m1)) return "the final density is not finite";
+  // Explicit steps conserve mass to round-off (~1e-16 per step); implicit ones to the linear
+  // solver's relative tolerance per step.
+  const double steps = steady_ ? 1.0 : double(std::max<PetscInt>(stepper_->steps(), 1));
+  double per_step = 100 * std::numeric_limits<double>::epsilon();
+  if (steady_ || stepper_->mode() != "explicit") per_step = std::max(per_step, 10 * linear_rtol());
+  const double mass_tol = 1e-13 + steps * per_step;
+  const double balance = j["mass_balance_error"].get<double>();
+  if (!(std::fabs(balance) <= mass_tol)) {
+    std::snprintf(buf, sizeof buf, "mass is not conserved: (final + absorbed - initial) / initial "
+                  "= %.3g (initial %.17g, final %.17g), above the %.1g this run guarantees",
+                  balance, m0, m1, mass_tol);
+    return buf;
+  }
+  if (!steady_ && stepper_->promises_positivity()) {
+    PetscReal mx = 0;
+    FP_CHECK(VecMax(rho_, nullptr, &mx));
+    const double mn = j["min_density"].get<double>();
+    if (mn < -kNegativeTolerance * std::fabs(mx)) {
+      std::snprintf(buf, sizeof buf, "the density became negative (min %.3g, max %.3g) although "
+                    "this scheme and step promise rho >= 0", mn, mx);
+      return buf;
+    }
+  }
+  return "";
+}
+
+// The relative tolerance of the implicit linear solves (the TS's KSP, or -steady's).
+double Simulation::linear_rtol() const {
+  PetscReal rtol = 1e-12;
+  if (stepper_) {
+    SNES snes;
+    KSP ksp;
+    FP_CHECK(TSGetSNES(stepper_->ts(), &snes));
+    FP_CHECK(SNESGetKSP(snes, &ksp));
+    FP_CHECK(KSPGetTolerances(ksp, &rtol, nullptr, nullptr, nullptr));
+  }
+  return rtol;
 }
 
 void print_all_problem_help(MPI_Comm comm, int dim) {

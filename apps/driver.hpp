@@ -16,6 +16,13 @@
 
 namespace fpflow {
 
+// A run that finished but broke a promise (ended early, lost mass, went negative): its full
+// summary.json, with "status": "failed" and the reason, is already written.
+class RunFailed : public Error {
+ public:
+  using Error::Error;
+};
+
 class Simulation {
  public:
   // Reads every option (so -help lists them all) and sets everything up; no time stepping yet.
@@ -36,6 +43,8 @@ class Simulation {
 
  private:
   std::string resolved_options() const;
+  std::string broken_promise(const nlohmann::json& summary) const;
+  double linear_rtol() const;
 
   MPI_Comm comm_;
   std::unique_ptr<Problem> problem_;
@@ -49,7 +58,7 @@ class Simulation {
   std::string problem_name_, output_, vtk_compressor_ = "lz4";
   Scheme scheme_ = Scheme::sg;
   kernels::Limiter limiter_ = kernels::Limiter::vanleer;
-  kernels::CrossStencil cross_ = kernels::CrossStencil::monotone;
+  CrossMode cross_ = CrossMode::limited;
   Monotonicity monotone_;
   double t_final_ = 1, mass0_ = 0;
   PetscInt output_every_ = 0, last_frame_step_ = -1;

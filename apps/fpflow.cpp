@@ -106,6 +106,10 @@ int main(int argc, char** argv) {
           std::printf(", L1 error %.3e", summary["error"]["L1"].get<double>());
         std::printf("\nfpflow: summary in %s/summary.json\n", sim.output_dir().c_str());
       }
+    } catch (const fpflow::RunFailed& e) {
+      // The full summary, marked failed with this reason, is written already.
+      if (root) std::fprintf(stderr, "fpflow: error: %s\n", e.what());
+      code = 1;
     } catch (const std::exception& e) {
       if (root) std::fprintf(stderr, "fpflow: error: %s\n", e.what());
       fpflow::write_failure_summary(comm, output, e.what());

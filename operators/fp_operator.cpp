@@ -20,8 +20,9 @@ Scheme parse_scheme(const std::string& name) {
   if (name == "upwind") return Scheme::upwind;
   if (name == "muscl") return Scheme::muscl;
   if (name == "sg") return Scheme::sg;
+  if (name == "sghr") return Scheme::sghr;
   if (name == "pflow") return Scheme::pflow;
-  throw Error("unknown flux scheme '" + name + "'; valid: sg, muscl, upwind, pflow");
+  throw Error("unknown flux scheme '" + name + "'; valid: sghr, sg, muscl, upwind, pflow");
 }
 
 std::string to_string(Scheme s) {
@@ -29,6 +30,7 @@ std::string to_string(Scheme s) {
     case Scheme::upwind: return "upwind";
     case Scheme::muscl: return "muscl";
     case Scheme::sg: return "sg";
+    case Scheme::sghr: return "sghr";
     case Scheme::pflow: return "pflow";
   }
   return "?";
@@ -50,17 +52,23 @@ std::string to_string(kernels::Limiter l) {
   return "?";
 }
 
-kernels::CrossStencil parse_cross(const std::string& name) {
-  if (name == "monotone") return kernels::CrossStencil::monotone;
-  if (name == "average") return kernels::CrossStencil::average;
-  throw Error("unknown cross-diffusion stencil '" + name + "'; valid: monotone, average");
+CrossMode parse_cross(const std::string& name) {
+  if (name == "limited") return CrossMode::limited;
+  if (name == "monotone") return CrossMode::monotone;
+  if (name == "average") return CrossMode::average;
+  throw Error("unknown cross-diffusion stencil '" + name + "'; valid: limited, monotone, average");
 }
 
-std::string to_string(kernels::CrossStencil c) {
-  return c == kernels::CrossStencil::monotone ? "monotone" : "average";
+std::string to_string(CrossMode c) {
+  switch (c) {
+    case CrossMode::limited: return "limited";
+    case CrossMode::monotone: return "monotone";
+    case CrossMode::average: return "average";
+  }
+  return "?";
 }
 
-bool is_linear(Scheme s) { return s != Scheme::muscl && s != Scheme::pflow; }
+bool is_linear(Scheme s) { return s == Scheme::sg || s == Scheme::upwind; }
 
 namespace {
 
@@ -108,7 +116,9 @@ void with_flux(Scheme scheme, kernels::Limiter lim, Part part, Fn&& fn) {
   const bool expl = part == Part::explicit_part;
   switch (scheme) {
     case Scheme::upwind: return expl ? fn(ExplicitPart<Upwind>{}) : fn(Upwind{});
-    case Scheme::sg: return expl ? fn(ExplicitPart<SG>{}) : fn(SG{});
+    case Scheme::sg:
+    case Scheme::sghr:  // (its correction is applied by the limited path, never here)
+      return expl ? fn(ExplicitPart<SG>{}) : fn(SG{});
     case Scheme::muscl:
       return expl ? fn(ExplicitPart<Muscl>{Muscl{lim}}) : fn(Muscl{lim});
     case Scheme::pflow:
@@ -116,12 +126,19 @@ void with_flux(Scheme scheme, kernels::Limiter lim, Part part, Fn&& fn) {
   }
 }
 
-// Linear coefficients for the Jacobian (first-order upwind stands in for MUSCL).
+// The monotone low-order flux of a scheme: SG for sg, sghr (and pflow: Newton on the
+// Fokker-Planck SG Jacobian, the same equation in linear form), upwind for upwind and MUSCL.
+LinearFlux low_order_flux(Scheme scheme, FaceCoef c, double h) {
+  return scheme == Scheme::sg || scheme == Scheme::sghr || scheme == Scheme::pflow
+             ? kernels::scharfetter_gummel(c, h)
+             : kernels::upwind(c, h);
+}
+
+// Linear coefficients for the Jacobian (the low-order flux; limited operators add their frozen
+// corrections in row()).
 LinearFlux linearized(Scheme scheme, Part part, FaceCoef c, double h) {
   if (part == Part::diffusion) return kernels::central_diffusion(c, h);
-  // pflow: Newton on the Fokker-Planck (SG) Jacobian, the same equation in linear form.
-  return scheme == Scheme::sg || scheme == Scheme::pflow ? kernels::scharfetter_gummel(c, h)
-                                                         : kernels::upwind(c, h);
+  return low_order_flux(scheme, c, h);
 }
 
 // A symmetric matrix (row-major 3x3, first dim axes) is PSD iff all principal minors are >= 0.
@@ -170,13 +187,18 @@ void FokkerPlanckOperator::for_each_line(int a, Visit&& visit) const {
 
 FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients& coef,
                                            Scheme scheme, kernels::Limiter limiter,
-                                           kernels::CrossStencil cross)
+                                           CrossMode cross)
     : grid_(grid),
       coef_(coef),
       scheme_(scheme),
       limiter_(limiter),
-      cross_stencil_(cross),
+      cross_mode_(cross),
+      cross_stencil_(cross == CrossMode::average ? kernels::CrossStencil::average
+                                                 : kernels::CrossStencil::monotone),
       cross_present_(!coef.diagonal_diffusion() && grid.dim() > 1),
+      limited_(scheme == Scheme::sghr || scheme == Scheme::muscl ||
+               (cross_present_ && cross == CrossMode::limited)),
+      limit_cross_(cross_present_ && cross == CrossMode::limited),
       gibbs_faces_(coef.has_potential() && !cross_present_) {
   if (grid.stencil_width() < stencil_width(scheme))
     throw Error("internal: grid ghost width too small for scheme " + to_string(scheme));
@@ -193,6 +215,51 @@ FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients&
     throw Error("internal: cross-diffusion needs a box-stencil grid");
   update_coefficients(0.0);
   if (is_linear(scheme_) && !cross_present_ && !coef_.time_dependent()) build_linear_stencil();
+}
+
+// Nonlinear operators: the low-order weights and SG upwind weight of every owned face, and every
+// owned cell's budget kappa for limited cross-diffusion outflow (see the header): the cross
+// weights sum_j |C_j| / (h_a h_j) of its faces. Absorbing wall faces carry no cross flux.
+void FokkerPlanckOperator::update_limited_weights() {
+  const int dim = grid_.dim();
+  kappa_.assign(std::size_t(grid_.owned_cells()), 0.0);
+  for (int a = 0; a < dim; ++a) {
+    const double h = grid_.h(a);
+    const PetscInt M = grid_.cells(a), nf = grid_.owned(a) + 1;
+    const bool absorbing = grid_.bc(a) == Boundary::absorbing;
+    auto& W = low_[a];
+    W.resize(face_[a].size());
+    // Per face: the cross-diffusion budget of both cells, sum_j |C_j| / (h_a h_j).
+    std::vector<double> both_kappa(face_[a].size(), 0.0);
+    for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3>) {
+      for (PetscInt f = 0; f < nf; ++f) {
+        const std::size_t k = line * nf + std::size_t(f);
+        const FaceCoef& fc = face_[a][k];
+        const LinearFlux lf = low_order_flux(scheme_, fc, h);
+        W[k] = {lf.alpha, lf.beta, kernels::sg_upwind_weight(fc, h)};
+        const PetscInt i = grid_.start(a) + f;
+        if (absorbing && (i == 0 || i == M)) continue;
+        if (limit_cross_) {
+          int n = 0;
+          for (int j : {(a + 1) % 3, (a + 2) % 3}) {
+            if (j < dim) both_kappa[k] += std::fabs(cross_[a][k][n]) / (h * grid_.h(j));
+            ++n;
+          }
+        }
+      }
+    });
+    // Each cell gets the budgets of its low face (where it is the high side L, upwind when
+    // u < 0) and of its high face (the low side K, upwind when u > 0), line by line.
+    const std::ptrdiff_t os = grid_.ostride(a);
+    for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+      const std::ptrdiff_t o0 = grid_.owned_index(idx[0], idx[1], idx[2]);
+      for (PetscInt f = 0; f < nf; ++f) {
+        const std::size_t k = line * std::size_t(nf) + std::size_t(f);
+        if (f > 0) kappa_[std::size_t(o0 + (f - 1) * os)] += both_kappa[k];
+        if (f + 1 < nf) kappa_[std::size_t(o0 + f * os)] += both_kappa[k];
+      }
+    });
+  }
 }
 
 // The weights (A, B) = (alpha, beta) / h of every owned face, from the same FaceCoef and the
@@ -379,6 +446,8 @@ void FokkerPlanckOperator::update_coefficients(double t) {
     });
   }
   throw_if_any(grid_.comm(), bad);
+  if (limited_) update_limited_weights();
+  rate_cache_ = -1;
   coef_time_ = t;
   coef_ready_ = true;
 }
@@ -414,14 +483,201 @@ void FokkerPlanckOperator::face_fluxes(int a, bool with_cross,
   }
 }
 
+// The cross-diffusion flux (the box stencil of face_fluxes) through face f of a line along a;
+// L points at the face's high-side cell in the ghosted array.
+double FokkerPlanckOperator::cross_flux(int a, std::size_t line, PetscInt f,
+                                        const PetscScalar* L) const {
+  const PetscInt nf = grid_.owned(a) + 1;
+  const auto& C = cross_[a][line * nf + std::size_t(f)];
+  const PetscScalar* K = L - grid_.lstride(a);
+  double F = 0;
+  int n = 0;
+  for (int j : {(a + 1) % 3, (a + 2) % 3}) {
+    if (j < grid_.dim() && C[n] != 0.0) {
+      const std::ptrdiff_t lj = grid_.lstride(j);
+      const kernels::CrossWeights w = kernels::cross_weights(
+          cross_stencil_, C[n], grid_.h(j), transverse_side(j, line_coordinate(a, line, j)));
+      F += w.K * K[0] + w.L * L[0] + w.Kp * K[lj] + w.Km * K[-lj] + w.Lp * L[lj] +
+           w.Lm * L[-lj];
+    }
+    ++n;
+  }
+  return F;
+}
+
+// The nonlinear operators' face fluxes (see the header), line by line (each face's data is
+// contiguous along its line; per-cell sums are accumulated face by face, in the same order on
+// any partition):
+//  1. every owned face's state-dependent low-order flux (sghr, MUSCL factors; unlimited cross
+//     terms) and, with limited cross-diffusion, its cross flux A and, per owned cell, the rate
+//     at which the A's would drain it and its low-order inflow;
+//  2. (limited cross only) the limiter factor R of every owned cell, exchanged with the
+//     neighbours, and F = F_lo + lambda A, lambda = R of the cell A drains.
+// The fluxes go into flux_ when `store` (or when needed for step 2), the operator -div F into
+// `div` when given; `record` keeps the factors and lambda for the Jacobian.
+void FokkerPlanckOperator::limited_fluxes(const PetscScalar* p, bool record, PetscScalar* div,
+                                          bool store) {
+  const int dim = grid_.dim();
+  const std::size_t ncells = std::size_t(grid_.owned_cells());
+  if (limit_cross_) {
+    drain_.assign(ncells, 0.0);
+    inflow_.assign(ncells, 0.0);
+    store = true;
+  }
+  if (div) std::fill(div, div + ncells, 0.0);
+  const bool div_now = div && !limit_cross_;
+  for (int a = 0; a < dim; ++a) {
+    const PetscInt M = grid_.cells(a), nf = grid_.owned(a) + 1;
+    const std::ptrdiff_t ls = grid_.lstride(a), os = grid_.ostride(a);
+    const double inv_h = 1.0 / grid_.h(a);
+    const bool absorbing = grid_.bc(a) == Boundary::absorbing;
+    const std::size_t nfaces = face_[a].size();
+    if (store) flux_lo_[a].resize(nfaces), flux_[a].resize(nfaces);
+    if (limit_cross_) flux_anti_[a].resize(nfaces);
+    if (record) frozen_c_[a].assign(nfaces, 0.0);
+    for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+      const PetscScalar* q = p + grid_.local_index(idx[0], idx[1], idx[2]);
+      const std::ptrdiff_t o0 = grid_.owned_index(idx[0], idx[1], idx[2]);
+      const std::size_t k0 = line * std::size_t(nf);
+      const LowWeights* W = low_[a].data() + k0;
+      const FaceCoef* FC = face_[a].data() + k0;
+      for (PetscInt f = 0; f < nf; ++f) {
+        const PetscScalar* L = q + f * ls;
+        const PetscScalar* K = L - ls;
+        const PetscInt i = grid_.start(a) + f;
+        const bool open = !(absorbing && (i == 0 || i == M));
+        double factor = 0;
+        if (open && scheme_ == Scheme::sghr) {
+          factor = FC[f].u >= 0 ? kernels::sg_correction(limiter_, W[f].theta, K[-ls], K[0], L[0])
+                                : kernels::sg_correction(limiter_, W[f].theta, L[ls], L[0], K[0]);
+        } else if (open && scheme_ == Scheme::muscl) {
+          factor = FC[f].u > 0 ? kernels::muscl_factor(limiter_, K[-ls], K[0], L[0])
+                   : FC[f].u < 0 ? kernels::muscl_factor(limiter_, L[ls], L[0], K[0]) : 0.0;
+        }
+        if (record) frozen_c_[a][k0 + std::size_t(f)] = factor;
+        const LinearFlux w = state_weights(a, k0 + std::size_t(f), factor);
+        double lo = w.alpha * K[0] - w.beta * L[0];
+        // Unlimited cross-diffusion (-fp_cross monotone/average) is part of the "low-order"
+        // flux: it is not limited (and the operator then promises no positivity).
+        if (cross_present_ && !limit_cross_) lo += cross_flux(a, line, f, L);
+        if (store) flux_lo_[a][k0 + std::size_t(f)] = flux_[a][k0 + std::size_t(f)] = lo;
+        if (div_now) {
+          if (f > 0) div[o0 + (f - 1) * os] -= lo * inv_h;
+          if (f + 1 < nf) div[o0 + f * os] += lo * inv_h;
+        }
+        if (!limit_cross_) continue;
+        const double anti = open ? cross_flux(a, line, f, L) : 0.0;
+        flux_anti_[a][k0 + std::size_t(f)] = anti;
+        // Per unit volume: A > 0 drains K (the low side), A < 0 drains L.
+        const double rate = anti * inv_h;
+        if (f > 0) {  // K is owned
+          const std::ptrdiff_t oK = o0 + (f - 1) * os;
+          if (rate > 0) drain_[oK] += rate;
+          inflow_[oK] += w.beta * std::max(L[0], 0.0) * inv_h;
+        }
+        if (f + 1 < nf) {  // L is owned
+          const std::ptrdiff_t oL = o0 + f * os;
+          if (rate < 0) drain_[oL] -= rate;
+          inflow_[oL] += w.alpha * std::max(K[0], 0.0) * inv_h;
+        }
+      }
+    });
+  }
+  if (!limit_cross_) return;
+  if (!limit_) {
+    FP_CHECK(DMCreateGlobalVector(grid_.dm(), limit_.out()));
+    FP_CHECK(DMCreateLocalVector(grid_.dm(), limit_local_.out()));
+  }
+  {
+    VecArray R(limit_);
+    std::size_t o = 0;
+    grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
+      const double budget =
+          kappa_[o] * std::max(p[grid_.local_index(P[0], P[1], P[2])], 0.0) + inflow_[o];
+      R[std::ptrdiff_t(o)] = drain_[o] > budget ? budget / drain_[o] : 1.0;
+      ++o;
+    });
+  }
+  FP_CHECK(DMGlobalToLocalBegin(grid_.dm(), limit_, INSERT_VALUES, limit_local_));
+  FP_CHECK(DMGlobalToLocalEnd(grid_.dm(), limit_, INSERT_VALUES, limit_local_));
+  VecArrayRead Rl(limit_local_);
+  for (int a = 0; a < dim; ++a) {
+    const PetscInt nf = grid_.owned(a) + 1;
+    const std::ptrdiff_t ls = grid_.lstride(a), os = grid_.ostride(a);
+    const double inv_h = 1.0 / grid_.h(a);
+    if (record) frozen_alpha_[a].assign(face_[a].size(), 1.0);
+    for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+      const PetscScalar* r = Rl.data() + grid_.local_index(idx[0], idx[1], idx[2]);
+      const std::ptrdiff_t o0 = grid_.owned_index(idx[0], idx[1], idx[2]);
+      const std::size_t k0 = line * std::size_t(nf);
+      const double* LO = flux_lo_[a].data() + k0;
+      const double* AN = flux_anti_[a].data() + k0;
+      double* F = flux_[a].data() + k0;
+      for (PetscInt f = 0; f < nf; ++f) {
+        const double A = AN[f];
+        const double lambda = A > 0 ? r[(f - 1) * ls] : A < 0 ? r[f * ls] : 1.0;
+        F[f] = LO[f] + lambda * A;
+        if (record) frozen_alpha_[a][k0 + std::size_t(f)] = lambda;
+        if (div) {
+          if (f > 0) div[o0 + (f - 1) * os] -= F[f] * inv_h;
+          if (f + 1 < nf) div[o0 + f * os] += F[f] * inv_h;
+        }
+      }
+    });
+  }
+}
+
+void FokkerPlanckOperator::apply_limited(const PetscScalar* p, PetscScalar* out) {
+  limited_fluxes(p, false, out, false);
+}
+
+// Largest outflow rate of the state-dependent low-order weights at their largest factor (sghr:
+// 1 + min(1, 4 theta - 2); MUSCL: 2 on the drift part) plus the cross-diffusion budget, over
+// this rank's cells (the same line-by-line accumulation as the fluxes).
+double FokkerPlanckOperator::limited_rate_local() const {
+  std::vector<double> d(kappa_);
+  for (int a = 0; a < grid_.dim(); ++a) {
+    const PetscInt nf = grid_.owned(a) + 1;
+    const std::ptrdiff_t os = grid_.ostride(a);
+    const double inv_h = 1.0 / grid_.h(a);
+    for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+      const std::ptrdiff_t o0 = grid_.owned_index(idx[0], idx[1], idx[2]);
+      const std::size_t k0 = line * std::size_t(nf);
+      for (PetscInt f = 0; f < nf; ++f) {
+        const double top = scheme_ == Scheme::sghr
+                               ? kernels::sg_correction_cap(low_[a][k0 + std::size_t(f)].theta)
+                               : 1.0;
+        const LinearFlux w = state_weights(a, k0 + std::size_t(f), top);
+        if (f > 0) d[std::size_t(o0 + (f - 1) * os)] += w.alpha * inv_h;  // out of K
+        if (f + 1 < nf) d[std::size_t(o0 + f * os)] += w.beta * inv_h;    // out of L
+      }
+    });
+  }
+  return d.empty() ? 0.0 : *std::max_element(d.begin(), d.end());
+}
+
 void FokkerPlanckOperator::apply_local(double t, Vec rho_local, Vec out, Part part) {
   update_coefficients(t);
   ProfileEvent ev(profiling().apply);
   VecArrayRead in(rho_local);
   VecArray o(out);
   if (linear_ && part == Part::full) return linear_->apply(in.data(), o.data());
+  if (limited_ && part != Part::diffusion) {
+    apply_limited(in.data(), o.data());
+    if (part == Part::full) return;
+    // The explicit half of an IMEX split: the limited operator minus the (linear) diffusion.
+    std::vector<double> diffusion(std::size_t(grid_.owned_cells()));
+    apply_unlimited(in.data(), diffusion.data(), Part::diffusion);
+    for (std::size_t c = 0; c < diffusion.size(); ++c) o[std::ptrdiff_t(c)] -= diffusion[c];
+    return;
+  }
+  apply_unlimited(in.data(), o.data(), part);
+}
+
+// out = -div F_part for the schemes' own (unlimited) fluxes, one line of faces at a time.
+void FokkerPlanckOperator::apply_unlimited(const PetscScalar* in, PetscScalar* out, Part part) {
   const bool with_cross = cross_present_ && part != Part::explicit_part;
-  std::fill(o.data(), o.data() + grid_.owned_cells(), 0.0);
+  std::fill(out, out + grid_.owned_cells(), 0.0);
   std::vector<double> F;
   with_flux(scheme_, limiter_, part, [&](auto flux) {
     for (int a = 0; a < grid_.dim(); ++a) {
@@ -430,8 +686,8 @@ void FokkerPlanckOperator::apply_local(double t, Vec rho_local, Vec out, Part pa
       const double inv_h = 1.0 / grid_.h(a);
       F.resize(nf);
       for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
-        const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
-        PetscScalar* out_line = o.data() + grid_.owned_index(idx[0], idx[1], idx[2]);
+        const PetscScalar* p = in + grid_.local_index(idx[0], idx[1], idx[2]);
+        PetscScalar* out_line = out + grid_.owned_index(idx[0], idx[1], idx[2]);
         face_fluxes(a, with_cross, flux, line, p, F.data());
         for (PetscInt f = 0; f + 1 < nf; ++f) out_line[f * os] += (F[f] - F[f + 1]) * inv_h;
       });
@@ -502,14 +758,24 @@ void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mod
       const std::size_t k = line * nf + std::size_t(P[a] - grid_.start(a) + side);
       FaceCoef fc = face_[a][k];
       LinearFlux lf;
+      // A limited operator linearised at a state: its limiter factor and sghr correction
+      // frozen there (none recorded: no limiting, no correction).
+      const bool frozen = limited_ && part == Part::full && mode == RowMode::jacobian;
+      const double lambda = frozen && !frozen_alpha_[a].empty() ? frozen_alpha_[a][k] : 1.0;
       if (mode == RowMode::jacobian) {
         lf = linearized(scheme_, part, fc, h);
+        // sghr, MUSCL: their state-dependent factor frozen at the recorded state.
+        if (frozen && (scheme_ == Scheme::sghr || scheme_ == Scheme::muscl) &&
+            !frozen_c_[a].empty())
+          lf = state_weights(a, k, frozen_c_[a][k]);
       } else {
         if (mode == RowMode::rate_drift_only) fc.D = 0;
-        if (scheme_ == Scheme::muscl || scheme_ == Scheme::pflow)
+        if (scheme_ == Scheme::muscl || scheme_ == Scheme::pflow || scheme_ == Scheme::sghr)
           fc.u *= 2.0;  // limiter worst case: slopes up to 2x
-        lf = scheme_ == Scheme::sg ? kernels::scharfetter_gummel(fc, h) : kernels::upwind(fc, h);
+        lf = low_order_flux(scheme_, fc, h);
       }
+      const double cross_factor =
+          frozen && cross_mode_ == CrossMode::limited ? lambda : 1.0;
       // Face cells: L = the cell on the high side of the face, K = L - e_a.
       std::array<PetscInt, 3> L = P;
       L[a] += side;
@@ -528,12 +794,13 @@ void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mod
             x[j] += dj;
             return x;
           };
-          add(K, sign * w.K * inv_h);
-          add(L, sign * w.L * inv_h);
-          add(shifted(K, 1), sign * w.Kp * inv_h);
-          add(shifted(K, -1), sign * w.Km * inv_h);
-          add(shifted(L, 1), sign * w.Lp * inv_h);
-          add(shifted(L, -1), sign * w.Lm * inv_h);
+          const double f = sign * cross_factor * inv_h;
+          add(K, f * w.K);
+          add(L, f * w.L);
+          add(shifted(K, 1), f * w.Kp);
+          add(shifted(K, -1), f * w.Km);
+          add(shifted(L, 1), f * w.Lp);
+          add(shifted(L, -1), f * w.Lm);
         }
         ++n;
       }
@@ -541,9 +808,20 @@ void FokkerPlanckOperator::row(std::array<PetscInt, 3> P, Part part, RowMode mod
   }
 }
 
-void FokkerPlanckOperator::assemble_jacobian(double t, Mat J, Part part, bool stencil_rows) {
+void FokkerPlanckOperator::assemble_jacobian(double t, Mat J, Part part, bool stencil_rows,
+                                             Vec state) {
   if (part == Part::explicit_part) throw Error("internal: no Jacobian for the explicit part");
   update_coefficients(t);
+  if (limited_ && part == Part::full) {
+    if (state) {
+      LocalVec loc(grid_.dm());
+      grid_.to_local(state, loc);
+      VecArrayRead p(loc);
+      limited_fluxes(p.data(), true);
+    } else {
+      for (int a = 0; a < 3; ++a) frozen_alpha_[a].clear(), frozen_c_[a].clear();
+    }
+  }
   ProfileEvent ev(profiling().jacobian);
   FP_CHECK(MatZeroEntries(J));
   // Global indices straight from the DMDA's ghosted-local-to-global map: what
@@ -594,27 +872,45 @@ void FokkerPlanckOperator::assemble_jacobian(double t, Mat J, Part part, bool st
   FP_CHECK(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
 }
 
+// Calls visit(a, line, idx, p, F) for every owned line along every axis, with p the line's
+// first owned cell in the ghosted array and F its nf face fluxes: the update's own fluxes.
+template <class Visit>
+void FokkerPlanckOperator::for_each_flux_line(const PetscScalar* in, Visit&& visit) {
+  if (limited_) {
+    limited_fluxes(in, false);
+    for (int a = 0; a < grid_.dim(); ++a) {
+      const std::size_t nf = std::size_t(grid_.owned(a) + 1);
+      for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+        visit(a, line, idx, in + grid_.local_index(idx[0], idx[1], idx[2]),
+              static_cast<const double*>(flux_[a].data() + line * nf));
+      });
+    }
+    return;
+  }
+  std::vector<double> F;
+  with_flux(scheme_, limiter_, Part::full, [&](auto flux) {
+    for (int a = 0; a < grid_.dim(); ++a) {
+      F.resize(std::size_t(grid_.owned(a) + 1));
+      for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
+        const PetscScalar* p = in + grid_.local_index(idx[0], idx[1], idx[2]);
+        face_fluxes(a, cross_present_, flux, line, p, F.data());
+        visit(a, line, idx, p, static_cast<const double*>(F.data()));
+      });
+    }
+  });
+}
+
 double FokkerPlanckOperator::local_outflow(double t, Vec rho_local) {
   update_coefficients(t);
   VecArrayRead in(rho_local);
   double out = 0;
-  std::vector<double> F;
-  with_flux(scheme_, limiter_, Part::full, [&](auto flux) {
-    for (int a = 0; a < grid_.dim(); ++a) {
-      if (grid_.bc(a) != Boundary::absorbing) continue;
-      const bool low = grid_.start(a) == 0;
-      const bool high = grid_.start(a) + grid_.owned(a) == grid_.cells(a);
-      if (!low && !high) continue;
-      const PetscInt nf = grid_.owned(a) + 1;
-      const double area = grid_.cell_volume() / grid_.h(a);
-      F.resize(nf);
-      for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
-        const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
-        face_fluxes(a, cross_present_, flux, line, p, F.data());
-        if (low) out -= F[0] * area;
-        if (high) out += F[nf - 1] * area;
-      });
-    }
+  for_each_flux_line(in.data(), [&](int a, std::size_t, std::array<PetscInt, 3>,
+                                    const PetscScalar*, const double* F) {
+    if (grid_.bc(a) != Boundary::absorbing) return;
+    const PetscInt nf = grid_.owned(a) + 1;
+    const double area = grid_.cell_volume() / grid_.h(a);
+    if (grid_.start(a) == 0) out -= F[0] * area;
+    if (grid_.start(a) + grid_.owned(a) == grid_.cells(a)) out += F[nf - 1] * area;
   });
   return out;
 }
@@ -627,6 +923,13 @@ double FokkerPlanckOperator::max_rate(double t, bool drift_only) {
     // Fixed linear weights: the stencil has every row's diagonal already (the same alpha, beta;
     // reflecting wall faces carry none, absorbing ones only the outflow the rows count too).
     local = linear_->max_rate_local();
+  } else if (limited_ && !drift_only) {
+    // The bound depends on the coefficients only: once per coefficient sampling.
+    if (rate_time_ != coef_time_ || !(rate_cache_ >= 0)) {
+      rate_cache_ = limited_rate_local();
+      rate_time_ = coef_time_;
+    }
+    local = rate_cache_;
   } else {
     std::vector<Entry> entries;
     grid_.for_each_owned([&](std::array<PetscInt, 3> P) {
@@ -643,7 +946,8 @@ Monotonicity FokkerPlanckOperator::monotonicity(double t) {
   // Without cross-diffusion the linear schemes' off-diagonals are the face weights alpha/h and
   // beta/h themselves (Bernoulli-function or upwind weights, >= 0 for D >= 0) or sums of them:
   // the matrix is monotone by construction and the scan over every row can be skipped.
-  if (is_linear(scheme_) && !cross_present_) return Monotonicity{};
+  // A limited operator is positive by construction whatever its matrix looks like.
+  if ((is_linear(scheme_) && !cross_present_) || positivity_preserving()) return Monotonicity{};
   update_coefficients(t);
   ProfileEvent ev(profiling().rate_bound);
   double worst = 0;
@@ -679,19 +983,12 @@ void FokkerPlanckOperator::current(double t, Vec rho_local, std::vector<double>&
   update_coefficients(t);
   VecArrayRead in(rho_local);
   J3.assign(3 * std::size_t(grid_.owned_cells()), 0.0);
-  std::vector<double> F;
-  with_flux(scheme_, limiter_, Part::full, [&](auto flux) {
-    for (int a = 0; a < grid_.dim(); ++a) {
-      const PetscInt nf = grid_.owned(a) + 1;
-      const std::ptrdiff_t os = grid_.ostride(a);
-      F.resize(nf);
-      for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
-        const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
-        const std::ptrdiff_t o = grid_.owned_index(idx[0], idx[1], idx[2]);
-        face_fluxes(a, cross_present_, flux, line, p, F.data());
-        for (PetscInt f = 0; f + 1 < nf; ++f) J3[3 * (o + f * os) + a] = 0.5 * (F[f] + F[f + 1]);
-      });
-    }
+  for_each_flux_line(in.data(), [&](int a, std::size_t, std::array<PetscInt, 3> idx,
+                                    const PetscScalar*, const double* F) {
+    const PetscInt nf = grid_.owned(a) + 1;
+    const std::ptrdiff_t os = grid_.ostride(a);
+    const std::ptrdiff_t o = grid_.owned_index(idx[0], idx[1], idx[2]);
+    for (PetscInt f = 0; f + 1 < nf; ++f) J3[3 * (o + f * os) + a] = 0.5 * (F[f] + F[f + 1]);
   });
 }
 
@@ -704,37 +1001,30 @@ void FokkerPlanckOperator::flow_fields(double t, Vec rho_local, double floor, Fl
   out.velocity.assign(3 * n, 0.0);
   out.divergence.assign(n, 0.0);
   out.mask.assign(n, 1.0);
-  std::vector<double> F;
+  for (int a = 0; a < grid_.dim(); ++a) out.face_velocity[a].assign(face_[a].size(), 0.0);
   // The update's own fluxes (Part::full): for pflow those are v rho_face already; the velocity
   // below is then the one the scheme transports with, up to the face reconstruction.
-  with_flux(scheme_, limiter_, Part::full, [&](auto flux) {
-    for (int a = 0; a < grid_.dim(); ++a) {
-      const PetscInt nf = grid_.owned(a) + 1;
-      const std::ptrdiff_t os = grid_.ostride(a), ls = grid_.lstride(a);
-      const double h = grid_.h(a);
-      F.resize(nf);
-      out.face_velocity[a].assign(face_[a].size(), 0.0);
-      for_each_line(a, [&](std::size_t line, std::array<PetscInt, 3> idx) {
-        const PetscScalar* p = in.data() + grid_.local_index(idx[0], idx[1], idx[2]);
-        const std::ptrdiff_t o = grid_.owned_index(idx[0], idx[1], idx[2]);
-        face_fluxes(a, cross_present_, flux, line, p, F.data());
-        double* v = out.face_velocity[a].data() + line * nf;
-        double s_prev = 0;
-        for (PetscInt f = 0; f < nf; ++f) {
-          const double K = p[(f - 1) * ls], L = p[f * ls];
-          const double lm = kernels::log_mean(K, L);
-          v[f] = std::min(K, L) >= floor ? F[f] / lm : F[f] / std::max({K, L, floor});
-          const double s = (std::log(std::max(L, floor)) - std::log(std::max(K, floor))) / h;
-          if (f > 0) {
-            const std::size_t c = std::size_t(o + (f - 1) * os);
-            out.score[3 * c + a] = 0.5 * (s_prev + s);
-            out.velocity[3 * c + a] = 0.5 * (v[f - 1] + v[f]);
-            out.divergence[c] += (v[f] - v[f - 1]) / h;
-            if (K < floor) out.mask[c] = 0.0;
-          }
-          s_prev = s;
-        }
-      });
+  for_each_flux_line(in.data(), [&](int a, std::size_t line, std::array<PetscInt, 3> idx,
+                                    const PetscScalar* p, const double* F) {
+    const PetscInt nf = grid_.owned(a) + 1;
+    const std::ptrdiff_t os = grid_.ostride(a), ls = grid_.lstride(a);
+    const double h = grid_.h(a);
+    const std::ptrdiff_t o = grid_.owned_index(idx[0], idx[1], idx[2]);
+    double* v = out.face_velocity[a].data() + line * nf;
+    double s_prev = 0;
+    for (PetscInt f = 0; f < nf; ++f) {
+      const double K = p[(f - 1) * ls], L = p[f * ls];
+      const double lm = kernels::log_mean(K, L);
+      v[f] = std::min(K, L) >= floor ? F[f] / lm : F[f] / std::max({K, L, floor});
+      const double s = (std::log(std::max(L, floor)) - std::log(std::max(K, floor))) / h;
+      if (f > 0) {
+        const std::size_t c = std::size_t(o + (f - 1) * os);
+        out.score[3 * c + a] = 0.5 * (s_prev + s);
+        out.velocity[3 * c + a] = 0.5 * (v[f - 1] + v[f]);
+        out.divergence[c] += (v[f] - v[f - 1]) / h;
+        if (K < floor) out.mask[c] = 0.0;
+      }
+      s_prev = s;
     }
   });
 }

@@ -3,7 +3,7 @@
 
 namespace fpflow {
 
-bool CoarseLevels::assemble(double t, double shift, Part part, Mat P) {
+bool CoarseLevels::assemble(double t, double shift, Part part, Mat P, Vec state) {
   FokkerPlanckOperator* op = &fine_;
   double* cached = &fine_shift_;
   double scale = 1.0;
@@ -21,8 +21,12 @@ bool CoarseLevels::assemble(double t, double shift, Part part, Mat P) {
     cached = &level.shift;
     scale = level.grid->cell_volume() / fine_.grid().cell_volume();
   }
-  if (op->time_independent() && *cached == shift) return false;
-  op->assemble_jacobian(t, P, part);
+  // A nonlinear (limited) fine operator is linearised afresh at every state; coarse levels are
+  // its linearisation without limiting, which depends on the shift only.
+  const bool fine = op == &fine_;
+  const bool state_dependent = fine && !fine_.linear() && part == Part::full;
+  if (op->time_independent() && *cached == shift && !state_dependent) return false;
+  op->assemble_jacobian(t, P, part, true, fine ? state : nullptr);
   FP_CHECK(MatScale(P, -scale));
   FP_CHECK(MatShift(P, shift * scale));
   *cached = shift;

@@ -25,8 +25,9 @@ class CoarseLevels {
   // P = scale (shift I - L_part(t)) on the grid of P's DM (the fine operator when P has no DM
   // or the fine one, scale 1 there). With time-independent coefficients a level whose matrix
   // already holds this shift is left untouched, so that KSP keeps its preconditioner.
+  // A nonlinear fine operator is linearised at `state` (coarse levels without limiting).
   // Returns whether P was (re)assembled.
-  bool assemble(double t, double shift, Part part, Mat P);
+  bool assemble(double t, double shift, Part part, Mat P, Vec state = nullptr);
 
  private:
   struct Level {

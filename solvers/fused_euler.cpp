@@ -5,6 +5,7 @@
 #include "solvers/fused_euler.hpp"
 
 #include "core/profiling.hpp"
+#include "solvers/time_stepper.hpp"
 
 #include <petsc/private/tsimpl.h>
 
@@ -50,53 +51,66 @@ void finish(TS ts, FusedData* d) {
   d->placed = false;
 }
 
+// One attempt at ts->time_step: the new state is written into the other buffer; returns
+// whether it is acceptable (finite; non-negative when required). Collective.
+bool attempt(TS ts, FusedData* d) {
+  const Grid& g = d->op->grid();
+  const LinearStencil& stencil = *d->op->linear_stencil();
+  Vec U = ts->vec_sol;
+  StepStats s;
+  bool check = true;
+  {
+    ProfileEvent ev(profiling().fused_step);
+    VecArrayRead cur(U);
+    if (!d->placed) d->own = const_cast<PetscScalar*>(cur.data());
+    {
+      ProfileEvent gh(profiling().ghosts);
+      g.update_ghosts(U, d->local);
+    }
+    VecArrayRead loc(d->local);
+    // Below the positivity bound a non-negative finite state stays so (all update weights
+    // are >= 0): the check would be a second pass for nothing. Above it, every step is
+    // checked. The slack covers the rounding of dt * rate.
+    if (d->rate < 0) {
+      const double mine = stencil.max_rate_local();
+      MPI_Allreduce(&mine, &d->rate, 1, MPI_DOUBLE, MPI_MAX, g.comm());
+    }
+    check = !(ts->time_step * d->rate <= 1.0 + 1e-12) || !d->reject_negative;
+    s = stencil.euler(cur.data(), loc.data(), ts->time_step, d->placed ? d->own : d->spare,
+                      check);
+  }
+  if (!check) return true;
+  double v[3] = {s.min, -s.max, s.finite ? 1.0 : 0.0}, r[3];
+  MPI_Allreduce(v, r, 3, MPI_DOUBLE, MPI_MIN, g.comm());
+  const double mn = r[0], mx = -r[1];
+  const bool finite = r[2] == 1.0 && std::isfinite(mn) && std::isfinite(mx);
+  const bool negative = mn < -kNegativeTolerance * std::max(std::fabs(mx), std::fabs(mn));
+  return finite && !(d->reject_negative && negative);
+}
+
 PetscErrorCode step(TS ts) {
   FusedData* d = data(ts);
   return guarded(PetscObjectComm((PetscObject)ts), [&] {
     if (!d->op || !d->op->linear_stencil())
       throw Error("internal: -ts_type fpeuler needs fpflow's linear operator");
-    const Grid& g = d->op->grid();
-    const LinearStencil& stencil = *d->op->linear_stencil();
     FP_CHECK(TSPreStage(ts, ts->ptime));
     Vec U = ts->vec_sol;
     if (!d->work) {
       FP_CHECK(VecDuplicate(U, d->work.out()));
-      FP_CHECK(DMCreateLocalVector(g.dm(), d->local.out()));
+      FP_CHECK(DMCreateLocalVector(d->op->grid().dm(), d->local.out()));
       VecArray w(d->work);
       d->spare = w.data();  // stays valid: the work vector never changes its array
     }
-    StepStats s;
-    bool check = true;
-    {
-      ProfileEvent ev(profiling().fused_step);
-      VecArrayRead cur(U);
-      if (!d->placed) d->own = const_cast<PetscScalar*>(cur.data());
-      {
-        ProfileEvent gh(profiling().ghosts);
-        g.update_ghosts(U, d->local);
-      }
-      VecArrayRead loc(d->local);
-      // Below the positivity bound a non-negative finite state stays so (all update weights
-      // are >= 0): the check would be a second pass for nothing. Above it, every step is
-      // checked. The slack covers the rounding of dt * rate.
-      if (d->rate < 0) {
-        const double mine = stencil.max_rate_local();
-        MPI_Allreduce(&mine, &d->rate, 1, MPI_DOUBLE, MPI_MAX, g.comm());
-      }
-      check = !(ts->time_step * d->rate <= 1.0 + 1e-12) || !d->reject_negative;
-      s = stencil.euler(cur.data(), loc.data(), ts->time_step, d->placed ? d->own : d->spare,
-                        check);
-    }
-    if (check) {
-      double v[3] = {s.min, -s.max, s.finite ? 1.0 : 0.0}, r[3];
-      MPI_Allreduce(v, r, 3, MPI_DOUBLE, MPI_MIN, g.comm());
-      const double mn = r[0], mx = -r[1];
-      const bool finite = r[2] == 1.0 && std::isfinite(mn) && std::isfinite(mx);
-      const bool negative = mn < -1e-12 * std::max(std::fabs(mx), std::fabs(mn));
-      if (!finite || (d->reject_negative && negative)) {
+    // A rejected state never becomes the solution: retry with half the step, as PETSc's own
+    // integrators do after a domain error, up to -ts_max_reject times.
+    for (PetscInt rejections = 0;; ++rejections) {
+      if (attempt(ts, d)) break;
+      ++ts->reject;
+      if (ts->max_reject >= 0 && rejections + 1 > ts->max_reject) {
         ts->reason = TS_DIVERGED_STEP_REJECTED;  // the solution still holds the old state
         return;
       }
+      ts->time_step *= 0.5;
     }
     PetscReal next = ts->time_step;
     PetscBool accept = PETSC_TRUE;
@@ -107,6 +121,7 @@ PetscErrorCode step(TS ts) {
     }
     swap_buffers(ts, d);
     FP_CHECK(PetscObjectStateIncrease((PetscObject)U));
+    FP_CHECK(TSPostStage(ts, ts->ptime, 0, &U));
     ts->ptime += ts->time_step;
     ts->time_step = next;
   });

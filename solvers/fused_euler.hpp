@@ -9,7 +9,8 @@
 // dt <= 1/rate (the operator's largest outflow rate) every weight of the update is >= 0, so a
 // non-negative state stays non-negative and nothing needs checking; with a larger dt each new
 // state is checked (min, max, finiteness, a cache-hot second pass per line) and a negative or
-// non-finite one is rejected (TS_DIVERGED_STEP_REJECTED, the state is left as it was).
+// non-finite one is rejected and the step retried at half the size (up to -ts_max_reject times,
+// then TS_DIVERGED_STEP_REJECTED with the state left as it was).
 //
 // It is a registered TS type (TSRegister), so TSSolve, monitors, -ts_max_steps, -ts_monitor,
 // TS_EXACTFINALTIME_MATCHSTEP and TSRollBack work as for any other type. TimeStepper selects it

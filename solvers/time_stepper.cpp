@@ -5,9 +5,11 @@
 #include "core/profiling.hpp"
 #include "solvers/fused_euler.hpp"
 #include "solvers/steady_state.hpp"
+#include "solvers/step_control.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 
 namespace fpflow {
@@ -18,13 +20,15 @@ const std::set<std::string> kExplicit = {"euler", "rk", "ssp", "mprk"};
 const std::set<std::string> kQuadrature = {"rk", "theta", "beuler", "cn"};
 }  // namespace
 
+bool is_explicit_ts_type(const std::string& type) { return kExplicit.count(type) > 0; }
+
 TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     : op_(op), opt_(opt), levels_(op) {
   const Grid& g = op.grid();
   const MPI_Comm comm = g.comm();
   FP_CHECK(TSCreate(comm, ts_.out()));
   FP_CHECK(TSSetDM(ts_, g.dm()));
-  FP_CHECK(TSSetProblemType(ts_, is_linear(op.scheme()) ? TS_LINEAR : TS_NONLINEAR));
+  FP_CHECK(TSSetProblemType(ts_, op.linear() ? TS_LINEAR : TS_NONLINEAR));
   FP_CHECK(TSSetType(ts_, TSRK));
   FP_CHECK(TSRKSetType(ts_, TSRK2A));
   FP_CHECK(TSSetMaxTime(ts_, opt.t_final));
@@ -68,6 +72,11 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     register_fused_euler();
     FP_CHECK(TSSetType(ts_, kTSFusedEuler));
     fused_ = true;
+  } else if (type_ == "euler") {
+    // The same method as PETSc's RK tableau 1fe, whose step retries a rejected state with a
+    // smaller step (TSEULER ends the run at the first rejection).
+    FP_CHECK(TSSetType(ts_, TSRK));
+    FP_CHECK(TSRKSetType(ts_, TSRK1FE));
   }
 
   // Multigrid defaults are for linear solves: an explicit run must not report them unused.
@@ -94,19 +103,40 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     FP_CHECK(TSSetTimeStep(ts_, dt0_));
   }
   if (!(dt0_ > 0)) throw Error("time step must be positive, got " + std::to_string(dt0_));
+  // Positivity is promised (and every new state checked against it) for explicit runs of an
+  // operator that preserves it at the bound; implicit states are checked for finiteness only
+  // (their negatives are at the level of the linear-solver tolerance, reported at the end).
+  // Backward Euler with a positivity-preserving operator is positive for any step; its computed
+  // state only to the nonlinear/linear solver tolerance, whose negatives the post-step
+  // projection removes (project_positive).
+  project_positive_ = type_ == "beuler" && op.positivity_preserving();
+  promise_positive_ = (mode_ == "explicit" && opt.enforce_positivity) || project_positive_;
   if (fused_) {
-    // The fused step checks the new state in the same pass and rejects it itself.
-    fused_euler_set_operator(ts_, &op, opt.enforce_positivity);
-  } else if (mode_ == "explicit" && opt.enforce_positivity) {
-    // Never accept a negative or non-finite state: TS rejects the stage and retries smaller.
+    // The fused step checks the new state in the same pass and retries smaller itself.
+    fused_euler_set_operator(ts_, &op, promise_positive_);
+  } else if (promise_positive_ && mode_ == "explicit") {
+    // A stage that is negative or not finite is rejected at once: TS retries with a smaller step.
+    // (Implicit stages are Newton iterates: their solver-tolerance negatives are projected away
+    // after the step instead.)
     FP_CHECK(TSSetFunctionDomainError(ts_, domain_check));
-    TSAdaptType at;
-    FP_CHECK(TSAdaptGetType(adapt, &at));
-    // With time-dependent coefficients the positivity bound moves: follow it step by step.
-    follow_bound_ = !dt_given && !op.time_independent() && std::string(at) == TSADAPTNONE;
-    check_positivity_ = true;
   }
-  if (check_positivity_ || opt.until_stationary > 0) FP_CHECK(TSSetPostStep(ts_, post_step));
+  // Step control: the positivity bound followed step by step (or the fixed step), every new
+  // state checked, and PETSc's own clipping to the final time (solvers/step_control.hpp). A
+  // user's -ts_adapt_type takes precedence.
+  if (!option_given("-ts_adapt_type")) {
+    if (!dt_given && mode_ != "implicit")
+      control_.bound = [this](double t) { return default_step(t); };
+    control_.fixed_dt = dt0_;
+    control_.positive = promise_positive_;
+    // Backward Euler's own state carries solver-tolerance negatives until the post-step
+    // projection: only negatives beyond what it removes are a failed step.
+    control_.negative_tol = project_positive_ ? kProjectionLimit : kNegativeTolerance;
+    use_step_control(ts_, &control_);
+  }
+  if (opt.until_stationary > 0 || project_positive_) FP_CHECK(TSSetPostStep(ts_, post_step));
+  // A nonlinear (limited) implicit step whose Newton iteration fails is retried with a smaller
+  // step rather than ending the run.
+  if (mode_ != "explicit" && !op.linear()) FP_CHECK(TSSetMaxSNESFailures(ts_, -1));
 
   for (int a = 0; a < g.dim(); ++a) absorbing_ = absorbing_ || g.bc(a) == Boundary::absorbing;
   if (absorbing_ && kQuadrature.count(type_)) {
@@ -143,22 +173,62 @@ double TimeStepper::default_step(double t) {
   return std::min(dt, T);
 }
 
-// Collective: a stage with a NaN/Inf or a value below -1e-12 max|rho| is rejected (round-off
+// Collective: a stage with a NaN/Inf or a value below -tol max|rho| is rejected (round-off
 // negatives of exactly positive schemes are ~1e-18 and accepted).
 PetscErrorCode TimeStepper::domain_check(TS ts, PetscReal, Vec Y, PetscBool* accept) {
-  PetscReal mn, mx, nrm;
-  PetscErrorCode ierr = VecMin(Y, nullptr, &mn);
-  if (!ierr) ierr = VecMax(Y, nullptr, &mx);
-  if (!ierr) ierr = VecNorm(Y, NORM_1, &nrm);
+  // One pass and one reduction: {-min, max|.|, not finite}.
+  PetscInt n = 0;
+  PetscErrorCode ierr = VecGetLocalSize(Y, &n);
   if (ierr) return ierr;
-  *accept = (std::isfinite(nrm) && mn >= -1e-12 * std::max(std::fabs(mx), std::fabs(mn)))
-                ? PETSC_TRUE
-                : PETSC_FALSE;
+  const PetscScalar* a = nullptr;
+  ierr = VecGetArrayRead(Y, &a);
+  if (ierr) return ierr;
+  double v[3] = {-std::numeric_limits<double>::infinity(), 0, 0}, r[3];
+  for (PetscInt i = 0; i < n; ++i) {
+    if (!std::isfinite(a[i])) v[2] = 1;
+    v[0] = std::max(v[0], -a[i]);
+    v[1] = std::max(v[1], std::fabs(a[i]));
+  }
+  ierr = VecRestoreArrayRead(Y, &a);
+  if (ierr) return ierr;
+  MPI_Allreduce(v, r, 3, MPI_DOUBLE, MPI_MAX, PetscObjectComm((PetscObject)Y));
+  *accept = (r[2] == 0 && -r[0] >= -kNegativeTolerance * r[1]) ? PETSC_TRUE : PETSC_FALSE;
   return 0;
 }
 
-// Explicit runs, after every accepted step: the stage check cannot see the final combination
-// of an RK step, so the solution itself is checked; then the step follows the moving bound.
+// The exact backward-Euler state of a positivity-preserving operator is >= 0; the computed one
+// differs from it by the solver tolerance, so it may show negatives of that size in cells where
+// the exact value is ~0. Those are set to 0 (which moves them towards the exact state) and the
+// state is rescaled to its mass before, which changes no cell by more than the negatives' total.
+// Negatives above kProjectionLimit x max|rho| are not solver noise: they are left for the
+// run's final positivity check to report.
+void TimeStepper::project_positive(Vec U) {
+  PetscInt n = 0;
+  FP_CHECK(VecGetLocalSize(U, &n));
+  double local[3] = {0, 0, 0};  // sum of negatives, sum of all, -min
+  double mx = 0;
+  {
+    VecArrayRead a(U);
+    for (PetscInt i = 0; i < n; ++i) {
+      local[1] += a[i];
+      if (a[i] < 0) local[0] += a[i], local[2] = std::max(local[2], -a[i]);
+      mx = std::max(mx, a[i]);
+    }
+  }
+  double sums[2], worst[2], lmax[2] = {local[2], mx};
+  MPI_Allreduce(local, sums, 2, MPI_DOUBLE, MPI_SUM, op_.grid().comm());
+  MPI_Allreduce(lmax, worst, 2, MPI_DOUBLE, MPI_MAX, op_.grid().comm());
+  if (!(worst[0] > 0) || worst[0] > kProjectionLimit * worst[1]) return;
+  const double scale = sums[1] / (sums[1] - sums[0]);
+  {
+    VecArray a(U);
+    for (PetscInt i = 0; i < n; ++i) a[i] = a[i] < 0 ? 0.0 : a[i] * scale;
+  }
+  ++projections_;
+}
+
+// After every accepted step: the positivity projection of backward Euler, and -until_stationary
+// (the relative rate of change ||L rho||_1 / (max_rate ||rho||_1) is the steady criterion).
 PetscErrorCode TimeStepper::post_step(TS ts) {
   void* ctx = nullptr;
   PetscErrorCode ierr = TSGetApplicationContext(ts, &ctx);
@@ -169,45 +239,21 @@ PetscErrorCode TimeStepper::post_step(TS ts) {
     Vec U;
     FP_CHECK(TSGetTime(ts, &t));
     FP_CHECK(TSGetSolution(ts, &U));
-    if (self->check_positivity_) {
-      PetscBool ok;
-      FP_CHECK(domain_check(ts, t, U, &ok));
-      if (!ok) {
-        // The final combination of an RK step went negative although every stage passed:
-        // undo the step and retry it with a quarter of the step size.
-        PetscReal tprev;
-        FP_CHECK(TSGetPrevTime(ts, &tprev));
-        const double taken = t - tprev;
-        if (++self->rollbacks_ > 50 || !(taken > 1e-14 * self->opt_.t_final))
-          throw Error("the density became negative or not finite at t = " + std::to_string(t) +
-                      ": the explicit step exceeds the positivity bound (drop -ts_dt to use "
-                      "the bound, or use an implicit -ts_type)");
-        FP_CHECK(TSRollBack(ts));
-        // TSStep may already have declared the final time reached: keep integrating.
-        FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_ITERATING));
-        FP_CHECK(TSSetTimeStep(ts, 0.25 * taken));
-        return;
-      }
-      self->rollbacks_ = 0;  // the limit is on consecutive rollbacks
+    if (self->project_positive_) self->project_positive(U);
+    if (!(self->opt_.until_stationary > 0)) return;
+    // The work vector is kept, and max_rate is recomputed only when the coefficients depend on t.
+    if (!self->work_) FP_CHECK(VecDuplicate(U, self->work_.out()));
+    self->op_.apply(t, U, self->work_, Part::full);
+    PetscReal res, n1;
+    FP_CHECK(VecNorm(self->work_, NORM_1, &res));
+    FP_CHECK(VecNorm(U, NORM_1, &n1));
+    if (self->stationary_rate_ < 0 || !self->op_.time_independent())
+      self->stationary_rate_ = self->op_.max_rate(t);
+    self->stationary_residual_ = res / (self->stationary_rate_ * n1);
+    if (self->stationary_residual_ <= self->opt_.until_stationary) {
+      self->stationary_reached_ = true;
+      FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_USER));
     }
-    if (self->opt_.until_stationary > 0) {
-      // Relative rate of change ||L rho||_1 / (max_rate ||rho||_1): the steady criterion. The
-      // work vector is kept, and max_rate (a pass over every matrix row) is recomputed only
-      // when the coefficients depend on t.
-      if (!self->work_) FP_CHECK(VecDuplicate(U, self->work_.out()));
-      self->op_.apply(t, U, self->work_, Part::full);
-      PetscReal res, n1;
-      FP_CHECK(VecNorm(self->work_, NORM_1, &res));
-      FP_CHECK(VecNorm(U, NORM_1, &n1));
-      if (self->stationary_rate_ < 0 || !self->op_.time_independent())
-        self->stationary_rate_ = self->op_.max_rate(t);
-      self->stationary_residual_ = res / (self->stationary_rate_ * n1);
-      if (self->stationary_residual_ <= self->opt_.until_stationary) {
-        self->stationary_reached_ = true;
-        FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_USER));
-      }
-    }
-    if (self->follow_bound_) FP_CHECK(TSSetTimeStep(ts, self->default_step(t)));
   });
 }
 
@@ -281,7 +327,7 @@ PetscErrorCode TimeStepper::ifunction(TS, PetscReal t, Vec U, Vec Udot, Vec G, v
 }
 
 // dG/dU + shift dG/dUdot = shift I - J_implicit.
-PetscErrorCode TimeStepper::ijacobian(TS, PetscReal t, Vec, Vec, PetscReal shift, Mat A, Mat P,
+PetscErrorCode TimeStepper::ijacobian(TS, PetscReal t, Vec U, Vec, PetscReal shift, Mat A, Mat P,
                                       void* ctx) {
   auto* self = static_cast<TimeStepper*>(ctx);
   return guarded(self->op_.grid().comm(), [&] {
@@ -294,7 +340,7 @@ PetscErrorCode TimeStepper::ijacobian(TS, PetscReal t, Vec, Vec, PetscReal shift
     }
     // A coarse multigrid level asks for its own matrix (its DM is a coarsened DMDA): the
     // operator rediscretised on that grid (solvers/coarse_levels.hpp).
-    self->levels_.assemble(t, shift, self->implicit_part_, P);
+    self->levels_.assemble(t, shift, self->implicit_part_, P, U);
   });
 }
 
@@ -314,6 +360,13 @@ PetscErrorCode TimeStepper::outflow(TS, PetscReal t, Vec U, Vec R, void* ctx) {
 PetscErrorCode TimeStepper::monitor(TS, PetscInt step, PetscReal t, Vec U, void* ctx) {
   auto* self = static_cast<TimeStepper*>(ctx);
   return guarded(self->op_.grid().comm(), [&] {
+    // A step that is reported again after a rollback carries an earlier step number.
+    if (step > self->steps_ && t > self->time_) {
+      const double dt = t - self->time_;
+      self->dt_min_ = std::min(self->dt_min_, dt);
+      self->dt_max_ = std::max(self->dt_max_, dt);
+      self->dt_last_ = dt;
+    }
     self->steps_ = step;
     self->time_ = t;
     if (self->observer_) self->observer_(step, t, U);
@@ -361,17 +414,29 @@ void TimeStepper::solve(Vec rho) {
   TSConvergedReason reason;
   FP_CHECK(TSGetConvergedReason(ts_, &reason));
   FP_CHECK(TSGetStepNumber(ts_, &steps_));
+  FP_CHECK(TSGetStepRejections(ts_, &rejected_));
   PetscReal t;
   FP_CHECK(TSGetSolveTime(ts_, &t));
   time_ = t;
   if (reason == TS_DIVERGED_STEP_REJECTED && mode_ == "explicit")
-    throw Error("explicit step rejected at t = " + std::to_string(time_) +
-                ": the density would become negative (time step above the positivity bound; "
-                "drop -ts_dt to use the bound, or use -ts_type rk or an implicit -ts_type)");
+    throw Error("explicit steps kept being rejected at t = " + std::to_string(time_) +
+                ": the density would become negative or not finite even with the step reduced " +
+                "(last dt = " + std::to_string(dt_last_) +
+                "); drop -ts_dt to use the positivity bound, or use an implicit -ts_type");
   if (reason < 0)
     throw Error(std::string("time integration failed at t = ") + std::to_string(time_) + ": " +
                 TSConvergedReasons[reason] +
                 " (try a smaller -ts_dt, or an implicit -ts_type with -pc_type mg)");
+  switch (reason) {
+    case TS_CONVERGED_TIME: stop_reason_ = "final_time"; break;
+    case TS_CONVERGED_ITS: stop_reason_ = "max_steps"; break;
+    case TS_CONVERGED_USER: stop_reason_ = stationary_reached_ ? "stationary" : "user"; break;
+    default: stop_reason_ = TSConvergedReasons[reason]; break;
+  }
+  // TS declares the final time reached when ptime >= max_time; with MATCHSTEP it must be equal.
+  if (stop_reason_ == "final_time" && std::fabs(time_ - opt_.t_final) > 1e-12 * opt_.t_final)
+    throw Error("internal: the run ended at t = " + std::to_string(time_) +
+                " instead of the requested final time " + std::to_string(opt_.t_final));
   progress(steps_, time_, rho, true);
   PetscReal nrm;
   FP_CHECK(VecNorm(rho, NORM_1, &nrm));

@@ -12,10 +12,12 @@
 //            (-ts_arkimex_fully_implicit puts the whole operator in the IFunction)
 // Forward Euler (-ts_type euler) with a linear scheme and time-independent coefficients runs
 // as the TS type fpeuler: one memory pass per step (solvers/fused_euler.hpp).
-// Default step when -ts_dt is not given: explicit -> cfl / max_rate (the positivity bound,
-// re-derived after every step when the coefficients depend on t); IMEX -> cfl / (drift-only
-// rate); implicit -> t_final / 100. Explicit runs reject any stage that is negative beyond
-// round-off or not finite (TSSetFunctionDomainError), so TS retries with a smaller step.
+// Default step when -ts_dt is not given: explicit -> cfl / max_rate (the positivity bound, at the
+// start and end of each step, re-derived for every step when the coefficients depend on t);
+// IMEX -> cfl / (drift-only rate); implicit -> t_final / 100. The step control is fpflow's
+// TSAdapt (solvers/step_control.hpp), so PETSc clips the last step to end exactly at t_final.
+// Explicit runs reject any stage or new state that is negative beyond round-off or not finite
+// (TSSetFunctionDomainError and the step control), so TS retries with a smaller step.
 // MUSCL is nonlinear: implicit steps run Newton on the first-order upwind Jacobian (converges
 // linearly); -snes_mf_operator gives exact Newton (not combinable with -pc_type mg here).
 // Absorbed mass: integrated with the integrator's own stages through PETSc's forward
@@ -25,8 +27,10 @@
 
 #include "operators/fp_operator.hpp"
 #include "solvers/coarse_levels.hpp"
+#include "solvers/step_control.hpp"
 
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,8 +42,9 @@ struct StepperOptions {
   double t_final = 1.0;
   double progress_seconds = 2.0;  // < 0: no progress lines; 0: every step
   double cfl = 0.9;               // fraction of the positivity bound for the default step
-  // Reject/refuse negative states in explicit runs. Only meaningful when the operator matrix is
-  // monotone; otherwise negatives appear at every step size and fpflow only warns.
+  // The operator preserves positivity at the forward-Euler bound: explicit runs then promise
+  // rho >= 0 and reject any state below -kNegativeTolerance max|rho|. False when it cannot (an
+  // unlimited cross-diffusion stencil that is not monotone, pflow): negatives are then reported.
   bool enforce_positivity = true;
   // > 0: stop once ||L rho||_1 <= until_stationary * max_rate * ||rho||_1 (run until stationary).
   double until_stationary = 0;
@@ -47,6 +52,16 @@ struct StepperOptions {
   // operator has a LinearStencil; false keeps PETSc's TSEULER.
   bool fused = true;
 };
+
+// True for the explicit TS types (euler, rk, ssp, mprk): the integrator's mode follows.
+bool is_explicit_ts_type(const std::string& type);
+
+// Explicit states below -kNegativeTolerance x max|rho| count as negative (round-off negatives of
+// a positive scheme are ~1e-18 relative).
+inline constexpr double kNegativeTolerance = 1e-14;
+// Backward-Euler negatives up to this fraction of max|rho| are solver noise (see
+// TimeStepper::project_positive); larger ones are reported, never projected away.
+inline constexpr double kProjectionLimit = 1e-6;
 
 class TimeStepper {
  public:
@@ -64,6 +79,18 @@ class TimeStepper {
   double dt_initial() const { return dt0_; }
   PetscInt steps() const { return steps_; }
   double time() const { return time_; }
+  double t_requested() const { return opt_.t_final; }
+  // Why TSSolve stopped: final_time, max_steps (a user's -ts_max_steps), stationary
+  // (-until_stationary), or PETSc's reason.
+  const std::string& stop_reason() const { return stop_reason_; }
+  // Steps rejected and retried smaller (negative or non-finite states, failed solves).
+  PetscInt rejected_steps() const { return rejected_; }
+  double dt_min() const { return dt_min_; }
+  double dt_max() const { return dt_max_; }
+  // Explicit runs and backward Euler with a positivity-preserving operator: every accepted state
+  // is >= -tol max (backward Euler after projecting solver-tolerance negatives away).
+  bool promises_positivity() const { return promise_positive_; }
+  PetscInt positivity_projections() const { return projections_; }
   // Global absorbed mass (meaningful after solve); method: "quadrature", "mass-balance", or
   // "none" (no absorbing boundary).
   double absorbed_mass(double mass_initial, double mass_final) const;
@@ -86,6 +113,7 @@ class TimeStepper {
   static std::vector<std::string> default_multigrid_options(const Grid& g);
   static PetscErrorCode domain_check(TS, PetscReal, Vec, PetscBool*);
   static PetscErrorCode post_step(TS);
+  void project_positive(Vec U);
   double default_step(double t);
 
   FokkerPlanckOperator& op_;
@@ -96,12 +124,17 @@ class TimeStepper {
   std::string type_, mode_;
   double dt0_ = 0, time_ = 0;
   PetscInt steps_ = 0;
-  bool quadrature_ = false, absorbing_ = false, follow_bound_ = false, check_positivity_ = false;
+  bool quadrature_ = false, absorbing_ = false, promise_positive_ = false;
+  bool project_positive_ = false;
+  PetscInt projections_ = 0;
   bool stationary_reached_ = false;
   bool fused_ = false;
   double stationary_residual_ = -1, stationary_rate_ = -1;
   VecH work_;  // -until_stationary: L rho
-  int rollbacks_ = 0;
+  StepControl control_;
+  std::string stop_reason_ = "not run";
+  PetscInt rejected_ = 0;
+  double dt_min_ = std::numeric_limits<double>::infinity(), dt_max_ = 0, dt_last_ = 0;
   // The IJacobian on the fine grid and on every coarse multigrid level (-pc_type mg).
   CoarseLevels levels_;
   Observer observer_;

@@ -29,7 +29,7 @@ no_unknown "$out/implicit.log"
 grep -q "steady solve" "$out/implicit.log" && fail "a time run lists the steady-solve stage"
 
 # The fused explicit step with its ghost exchange, no output stage.
-"$mpiexec" -n 2 "$fpflow" -problem ou -da_grid_x 64 -da_grid_y 64 -ts_type euler -ts_max_steps 20 \
+"$mpiexec" -n 2 "$fpflow" -problem ou -da_grid_x 64 -da_grid_y 64 -ts_type euler -fp_scheme sg -ts_max_steps 20 \
   -vtk 0 -progress_seconds -1 -output "$out/explicit" -log_view > "$out/explicit.log"
 has_event FPFusedStep "$out/explicit.log"
 has_event FPGhosts "$out/explicit.log"
