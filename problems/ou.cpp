@@ -12,7 +12,6 @@
 #include "problems/problem.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cmath>
 
 namespace fpflow {
