@@ -1,6 +1,7 @@
 // core/options.cpp — OptionsBlock and friends over PETSc's options-database internals.
 #include "core/options.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace fpflow {
@@ -41,14 +42,19 @@ bool OptionsBlock::flag(const char* name, const char* help, bool def, bool* set)
 
 std::string OptionsBlock::string(const char* name, const char* help, const std::string& def,
                                  bool* set) {
-  char buf[4096];
-  std::strncpy(buf, def.c_str(), sizeof(buf) - 1);
-  buf[sizeof(buf) - 1] = 0;
+  // PETSc copies a value into the caller's buffer and cuts it, silently, at the buffer's size:
+  // the buffer is sized from the stored value, so a value of any length is read whole.
+  const char* raw = nullptr;
+  PetscBool found = PETSC_FALSE;
+  FP_CHECK(PetscOptionsFindPair(items_.options, items_.prefix, name, &raw, &found));
+  const std::size_t stored = found && raw ? std::strlen(raw) : 0;
+  std::vector<char> buf(std::max(stored, def.size()) + 1, 0);
+  std::memcpy(buf.data(), def.c_str(), def.size());
   PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsString_Private(&items_, name, help, nullptr, def.c_str(), buf, sizeof(buf),
-                                      &s));
+  FP_CHECK(PetscOptionsString_Private(&items_, name, help, nullptr, def.c_str(), buf.data(),
+                                      buf.size(), &s));
   if (set) *set = s;
-  return s ? std::string(buf) : def;
+  return s ? std::string(buf.data()) : def;
 }
 
 std::string OptionsBlock::choice(const char* name, const char* help,
@@ -62,21 +68,25 @@ std::string OptionsBlock::choice(const char* name, const char* help,
   throw Error("unknown value '" + v + "' for -" + prefix_ + (name + 1) + "; valid: " + all);
 }
 
+// PETSc reads at most the number of entries asked for and drops the rest silently: ask for one
+// more, and refuse a list that fills it.
 std::vector<double> OptionsBlock::reals(const char* name, const char* help,
-                                        const std::vector<double>& def, int max_n) {
-  std::vector<PetscReal> buf(max_n > 0 ? max_n : 1);
+                                        const std::vector<double>& def, int max_n, bool* set) {
+  std::vector<PetscReal> buf((max_n > 0 ? max_n : 1) + 1);
   for (size_t i = 0; i < buf.size() && i < def.size(); ++i) buf[i] = def[i];
-  PetscInt n = max_n;
+  PetscInt n = PetscInt(buf.size());
   PetscBool s = PETSC_FALSE;
   FP_CHECK(PetscOptionsRealArray_Private(&items_, name, help, nullptr, buf.data(), &n, &s));
+  if (set) *set = s;
   if (!s) return def;
+  if (n > max_n) throw too_many(name, max_n);
   return std::vector<double>(buf.begin(), buf.begin() + n);
 }
 
 std::vector<std::string> OptionsBlock::strings(const char* name, const char* help,
                                                const std::vector<std::string>& def, int max_n) {
-  std::vector<char*> buf(max_n, nullptr);
-  PetscInt n = max_n;
+  std::vector<char*> buf(max_n + 1, nullptr);
+  PetscInt n = max_n + 1;
   PetscBool s = PETSC_FALSE;
   FP_CHECK(PetscOptionsStringArray_Private(&items_, name, help, nullptr, buf.data(), &n, &s));
   if (!s) return def;
@@ -85,7 +95,13 @@ std::vector<std::string> OptionsBlock::strings(const char* name, const char* hel
     out.emplace_back(buf[i]);
     PetscFree(buf[i]);
   }
+  if (n > max_n) throw too_many(name, max_n);
   return out;
+}
+
+Error OptionsBlock::too_many(const char* name, int max_n) const {
+  return Error("-" + prefix_ + (name + 1) + " takes at most " + std::to_string(max_n) +
+               " comma-separated values");
 }
 
 bool option_given(const char* name) {

@@ -21,19 +21,21 @@ class OptionsBlock {
   PetscInt integer(const char* name, const char* help, PetscInt def, bool* set = nullptr);
   double real(const char* name, const char* help, double def, bool* set = nullptr);
   bool flag(const char* name, const char* help, bool def, bool* set = nullptr);
+  // The whole value, whatever its length (PETSc's own reads cut at a fixed buffer).
   std::string string(const char* name, const char* help, const std::string& def,
                      bool* set = nullptr);
   // One of `choices`; anything else is an error naming the valid choices.
   std::string choice(const char* name, const char* help, const std::vector<std::string>& choices,
                      const std::string& def);
-  // Comma-separated reals, at most max_n; returns def when not given.
+  // Comma-separated reals, at most max_n (more is an error); returns def when not given.
   std::vector<double> reals(const char* name, const char* help, const std::vector<double>& def,
-                            int max_n);
-  // Comma-separated strings, at most max_n; returns def when not given.
+                            int max_n, bool* set = nullptr);
+  // Comma-separated strings, at most max_n (more is an error); returns def when not given.
   std::vector<std::string> strings(const char* name, const char* help,
                                    const std::vector<std::string>& def, int max_n);
 
  private:
+  Error too_many(const char* name, int max_n) const;
   PetscOptionItems items_{};
   std::string prefix_;
 };

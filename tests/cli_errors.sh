@@ -71,6 +71,31 @@ expect_error unknown-scheme "unknown value 'weno' for -fp_scheme" $FP -fp_scheme
 expect_error unknown-boundary "unknown boundary kind 'sticky'" $FP -bc sticky $Q
 expect_error misspelt-option "unused option.*-ts_tpye" $FP -ts_tpye beuler -options_left $Q
 expect_error dash-expression "starting with '-'" $FP -problem custom -custom_drift_x -x $Q
+# Run-time expressions (issue 13, defect 7): named functions and names, shadowing parameters,
+# derived parameters in order, over-long expressions refused (never cut), the Gaussian exact law
+# only for linear coefficients, lists longer than an option takes.
+expect_error unknown-function "custom_drift_x '2\*erff(x)': unknown function 'erff'" \
+  $FP -problem custom -custom_drift_x '2*erff(x)' $Q
+expect_error unknown-name "custom_drift_y 'foo\*y': unknown name 'foo'.*-custom_params foo=" \
+  $FP -problem custom -custom_drift_y 'foo*y' $Q
+expect_error param-shadows-coordinate "parameter 'x' would shadow the coordinate x" \
+  $FP -problem custom -custom_params x=1 $Q
+expect_error param-shadows-function "parameter 'erf' would shadow the function erf" \
+  $FP -problem custom -custom_params a=1,erf=2 $Q
+expect_error param-shadows-constant "parameter '_pi' would shadow" $FP -problem custom -custom_params _pi=3 $Q
+expect_error param-malformed-name "'2a' is not a valid name" $FP -problem custom -custom_params 2a=1 $Q
+expect_error param-duplicate "parameter 'a' is defined twice" $FP -problem custom -custom_params a=1,a=2 $Q
+expect_error param-defined-later "'c' is defined after 'a'" $FP -problem custom -custom_params 'a=exp(-c),c=1' $Q
+expect_error param-not-finite "custom_params: s = 'log(a-1)': evaluates to -inf" \
+  $FP -problem custom -custom_params 'a=1,s=log(a-1)' $Q
+expect_error expression-assigns "'=' assigns" $FP -problem custom -custom_drift_x 'x=3' $Q
+expect_error expression-too-long "custom_drift_x .*(22001 characters): longer than muParser's limit of 20000" \
+  $FP -problem custom -custom_drift_x "0$(printf '+1%.0s' $(seq 11000))" $Q
+expect_error exact-law-not-affine "custom_exact_law gaussian needs an affine drift" \
+  $FP -problem custom -custom_exact_law gaussian -custom_drift_x 'sin(x)' $Q
+expect_error exact-law-with-initial "drop -custom_initial" \
+  $FP -problem custom -custom_exact_law gaussian -custom_initial 'exp(-x^2)' $Q
+expect_error too-many-values "box_lo takes at most 3" $FP -box_lo -1,-1,-1,-1 $Q
 expect_error verify-unknown-case "unknown verification case 'nope'" $FP verify -case nope -output vout
 expect_error verify-unwritable-output "[Nn]ot a directory" $FP verify -case heat-1d -output not-a-dir/sub
 expect_error bench-fractional-size "whole cell counts" $FP bench -implicit_sizes 64,100.5 -output bout
@@ -83,7 +108,8 @@ if timeout 60 $FP -help > help.txt 2>&1; then
   missing=""
   for o in -problem -dim -da_grid_x -box_lo -bc -fp_scheme -fp_limiter -output -output_every \
            -progress_seconds -heat_beta -ou_theta -ou_B -custom_drift_x -custom_params \
-           -custom_diffusion_xy -custom_noise_xy -custom_potential -dw_eps -gmm_modes -fp_cross \
+           -custom_diffusion_xy -custom_noise_xy -custom_potential -custom_exact_law -custom_mean0 \
+           -custom_cov0 erfc -dw_eps -gmm_modes -fp_cross \
            -steady -steady_tol -until_stationary -ts_type; do
     grep -q -- "$o" help.txt || missing+=" $o"
   done
