@@ -33,7 +33,7 @@ class Custom : public Problem {
  public:
   std::string name() const override { return "custom"; }
   std::string description() const override {
-    return "user-defined drift, diagonal diffusion and initial density (muParser expressions)";
+    return "user-defined drift, diffusion and initial density (muParser expressions)";
   }
 
   void configure(MPI_Comm comm, int dim) override {
@@ -195,6 +195,13 @@ class Custom : public Problem {
       set(x, 0.0);
       return stationary_.Eval();
     });
+  }
+  // User-given laws are trusted (fpflow cannot check them against the walls), and labelled.
+  Reference exact_reference(double) const override {
+    return {true, "user exact law (-custom_exact)", -1, ""};
+  }
+  Reference stationary_reference() const override {
+    return {true, "user stationary law (-custom_stationary)", -1, ""};
   }
   nlohmann::json parameters() const override {
     nlohmann::json j;
