@@ -1,4 +1,4 @@
-// tests/test_convergence.cpp — observed orders against exact solutions (VERIFICATION.md §1).
+// tests/test_convergence.cpp — observed orders against exact solutions (docs/VERIFICATION.md §1).
 //
 // Each study runs 4 grids with ratio 2, compares cell averages with exact cell averages, and
 // gates the observed order on the two finest pairs: |p - 2| <= 0.1 for second-order schemes,
@@ -136,7 +136,7 @@ BOOST_AUTO_TEST_CASE(ou_1d_imex_explicit_drift) {
 }
 
 BOOST_AUTO_TEST_CASE(muscl_limiters_l1_and_linf) {
-  // VERIFICATION.md: limited MUSCL on smooth data, L1 order ~2, Linf order >= 1.2.
+  // docs/VERIFICATION.md §1: limited MUSCL on smooth data, L1 order ~2, Linf order >= 1.2.
   // measured minmod L1: 3.324e-3, 8.571e-4, 2.173e-4, 5.467e-5; Linf orders 1.94, 1.98, 1.99
   // measured mc     L1: 1.253e-3, 3.417e-4, 8.909e-5, 2.272e-5; Linf orders 1.81, 1.92, 1.96
   for (const std::string lim : {"minmod", "mc", "vanleer"}) {

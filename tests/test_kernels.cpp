@@ -206,7 +206,7 @@ BOOST_AUTO_TEST_CASE(philox_known_answer_and_normal_moments) {
 
 BOOST_AUTO_TEST_CASE(statistical_floors_match_verification_md) {
   using namespace fpflow::stats;
-  // VERIFICATION.md: K = 50, N = 1e6, delta = 1e-6 -> L1 floor 0.0123.
+  // docs/VERIFICATION.md §2: K = 50, N = 1e6, delta = 1e-6 -> L1 floor 0.0123.
   BOOST_CHECK_CLOSE(l1_floor(50, 1e6, 1e-6), 0.0123, 1.0);
   // DKW coefficient 2.693/sqrt(N) at delta = 1e-6.
   BOOST_CHECK_CLOSE(dkw_floor(1e6, 1e-6) * 1e3, 2.693, 0.1);
