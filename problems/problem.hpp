@@ -66,7 +66,7 @@ class Problem : public Coefficients {
 
   // Whether the exact law over the run [0, t] and the stationary law are the solution on the
   // domain of set_domain (problems/reference.hpp). The default judges nothing valid: a problem
-  // states for which boxes and walls its laws hold, or it gets no error norms.
+  // states for which boxes and walls its laws hold, or its norms are only a reference_error.
   virtual Reference exact_reference(double t) const;
   virtual Reference stationary_reference() const;
 
