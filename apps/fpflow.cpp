@@ -1,12 +1,15 @@
 // apps/fpflow.cpp — the fpflow executable: evolve a probability density on a grid.
 //
-// Sample runs (each finishes in seconds on a laptop):
+// Sample runs, from the repository root with `fpflow` the built executable (build/fpflow); a
+// command and its note are separated by three or more spaces. tests/doc_commands.py runs every
+// one of them (shortened where noted there), so they stay true:
 //   fpflow                                             2-D OU, exact solution, VTK in fpflow-out/
 //   fpflow -problem heat -dim 2 -da_grid_x 128 -da_grid_y 128 -output out/heat
 //   mpirun -n 2 fpflow -problem ou -dim 3 -da_grid_x 64 -da_grid_y 64 -da_grid_z 64
-//   fpflow -problem ou -dim 1 -ts_type beuler -ts_dt 1e-3 -pc_type mg -pc_mg_levels 4
+//   fpflow -problem ou -dim 2 -ts_type beuler -ts_dt 1e-2 -pc_type mg    geometric multigrid (2-D, 3-D)
+//   fpflow -problem ou -dim 1 -ts_type beuler -ts_dt 1e-3 -pc_type lu    1-D: a direct solve
 //   fpflow -problem heat -bc absorbing -ts_max_time 2      (absorbed mass in summary.json)
-//   fpflow -options_file examples/custom_ou.opts            (a problem defined at run time)
+//   fpflow -options_file apps/examples/custom_ou.opts      (a problem defined at run time)
 //   fpflow -help                                       every option, with defaults
 //   mpirun -n 2 fpflow verify -output verify-out       grid against particles (verify.json, PNGs)
 //   fpflow bench -output bench-out                     performance tables and bench.json
@@ -18,17 +21,27 @@
 #include <cstdio>
 #include <iostream>
 
-static const char help[] =
-    "fpflow: finite-volume Fokker-Planck solver (PETSc DMDA + TS, VTK output).\n"
-    "Problems: -problem heat|ou|custom. Grid: -dim, -da_grid_x/y/z, -box_lo/-box_hi, -bc.\n"
-    "Scheme: -fp_scheme sg|muscl|upwind|pflow. Time: -ts_type, -ts_dt, -ts_max_time.\n"
-    "Output: -output DIR (summary.json, options.txt, fpflow.pvd).\n"
-    "Subcommand: fpflow verify [-case NAME,...] [-output DIR] [-inject_fault] runs the\n"
-    "grid-versus-particles verification suite (fpflow verify -list names the cases).\n"
-    "Subcommand: fpflow bench [-output DIR] [-quick] measures bandwidth, explicit and implicit\n"
-    "throughput against a PETSc baseline (bench.json; tools/bench.py runs 1 and 2 ranks).\n\n";
-
 namespace {
+
+// The -help intro. The problem list comes from the registry -problem dispatches on, so a new
+// problem appears here by being registered.
+std::string help_intro() {
+  fpflow::register_builtin_problems();
+  std::string s = "fpflow: finite-volume Fokker-Planck solver (PETSc DMDA + TS, VTK output).\n"
+                  "Problems (-problem NAME):\n";
+  for (const auto& name : fpflow::problem_names()) {
+    std::string pad(name.size() < 14 ? 14 - name.size() : 1, ' ');
+    s += "  " + name + pad + fpflow::make_problem(name)->description() + "\n";
+  }
+  s += "Grid: -dim, -da_grid_x/y/z, -box_lo/-box_hi, -bc reflecting|periodic|absorbing.\n"
+       "Scheme: -fp_scheme sg|muscl|upwind|pflow. Time: -ts_type, -ts_dt, -ts_max_time, or -steady.\n"
+       "Output: -output DIR (summary.json, options.txt, fpflow.pvd).\n"
+       "Subcommand: fpflow verify [-case NAME,...] [-output DIR] [-inject_fault] runs the\n"
+       "grid-versus-particles verification suite (fpflow verify -list names the cases).\n"
+       "Subcommand: fpflow bench [-output DIR] [-quick] measures bandwidth, explicit and implicit\n"
+       "throughput against a PETSc baseline (bench.json; tools/bench.py runs 1 and 2 ranks).\n\n";
+  return s;
+}
 
 // Options given but never read: a warning, or an error with -options_left (checked after the
 // run because PETSc reads some options only while solving, e.g. -ksp_converged_reason).
@@ -58,7 +71,8 @@ int main(int argc, char** argv) {
     --argc;
   }
   try {
-    fpflow::Session session(&argc, &argv, help);
+    const std::string help = help_intro();  // PETSc prints it during initialisation
+    fpflow::Session session(&argc, &argv, help.c_str());
     const MPI_Comm comm = PETSC_COMM_WORLD;
     const bool root = fpflow::comm_rank(comm) == 0;
     std::string output = "fpflow-out";

@@ -1,6 +1,6 @@
 // core/petsc.hpp — the C++ boundary around PETSc: exceptions, RAII handles, scoped array access.
 //
-// Rules this file enforces (STYLE.md habits 7-8):
+// Rules this file enforces:
 //  * Every PETSc handle is owned by a move-only Handle<> and destroyed exactly once.
 //  * PETSc error codes become fpflow::Error exceptions carrying PETSc's own first message
 //    (captured by an error handler that prints nothing, so users see one clear line).

@@ -87,7 +87,7 @@ class Custom : public Problem {
     if (gaussian_) setup_linear_law();
   }
 
-  Box default_box() const override { return box_; }
+  Box default_box() const override { return default_box_; }
   double default_t_final() const override { return t_final_; }
 
   void drift(const double* x, double t, double* b) const override {
@@ -177,6 +177,16 @@ class Custom : public Problem {
     if (!gaussian_) return false;
     *sde = law_.sde();
     return true;
+  }
+  // User-given laws are trusted (fpflow cannot check them against the walls), and labelled; the
+  // linear-Gaussian law is a free-space law, valid while the box holds it.
+  Reference exact_reference(double t) const override {
+    if (gaussian_) return law_.exact_reference(t, box_, bc_);
+    return {true, "user exact law (-custom_exact)", -1, ""};
+  }
+  Reference stationary_reference() const override {
+    if (gaussian_) return law_.stationary_reference(box_, bc_);
+    return {true, "user stationary law (-custom_stationary)", -1, ""};
   }
   nlohmann::json parameters() const override {
     nlohmann::json j;
@@ -291,7 +301,7 @@ class Custom : public Problem {
                        "-custom_box_lo");
     auto hi = per_axis(opt.reals("-box_hi", "Default box upper corner", {5.0}, 3), dim,
                        "-custom_box_hi");
-    for (int d = 0; d < 3; ++d) box_.lo[d] = lo[d], box_.hi[d] = hi[d];
+    for (int d = 0; d < 3; ++d) default_box_.lo[d] = lo[d], default_box_.hi[d] = hi[d];
     t_final_ = opt.real("-t_final", "Default final time", 1.0);
 
     if (drift_set && has_potential_) throw Error("give either -custom_potential or -custom_drift_*");
@@ -387,14 +397,14 @@ class Custom : public Problem {
       for (int k = 0; k < (1 << dim_); ++k) {
         std::array<double, 3> p{0, 0, 0};
         for (int d = 0; d < dim_; ++d) {
-          const double mid = 0.5 * (box_.lo[d] + box_.hi[d]), half = 0.5 * (box_.hi[d] - box_.lo[d]);
+          const double mid = 0.5 * (default_box_.lo[d] + default_box_.hi[d]), half = 0.5 * (default_box_.hi[d] - default_box_.lo[d]);
           p[d] = mid + ((k >> d) & 1 ? scale : -scale) * half;
         }
         pts.push_back(p);
       }
     for (const auto& f : frac) {
       std::array<double, 3> p{0, 0, 0};
-      for (int d = 0; d < dim_; ++d) p[d] = box_.lo[d] + f[d] * (box_.hi[d] - box_.lo[d]);
+      for (int d = 0; d < dim_; ++d) p[d] = default_box_.lo[d] + f[d] * (default_box_.hi[d] - default_box_.lo[d]);
       pts.push_back(p);
     }
     return pts;
@@ -411,7 +421,7 @@ class Custom : public Problem {
   std::vector<double> m0_;
   Mat S0_;
   LinearGaussian law_;
-  Box box_;
+  Box default_box_;
   double t_final_ = 1.0;
 };
 

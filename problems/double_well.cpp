@@ -8,6 +8,8 @@
 #include "problems/gaussian.hpp"
 #include "problems/problem.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace fpflow {
@@ -33,10 +35,7 @@ class DoubleWell : public Problem {
     // Normalisation of the x-marginal e^{-barrier (x^2-1)^2/eps} over the default x-range, by
     // composite 5-point Gauss-Legendre (the tails beyond it are below 1e-20 for the defaults).
     const Box b = default_box();
-    zx_ = 0;
-    const int panels = 4000;
-    const double w = (b.hi[0] - b.lo[0]) / panels;
-    for (int p = 0; p < panels; ++p) zx_ += gl5(b.lo[0] + p * w, b.lo[0] + (p + 1) * w);
+    zx_ = x_mass(b.lo[0], b.hi[0]);
   }
   Box default_box() const override {
     // x: where barrier (x^2 - 1)^2 / eps reaches 50 (density e^{-50}); y, z: 8 sd of N(0, eps/kappa).
@@ -86,6 +85,19 @@ class DoubleWell : public Problem {
     for (int d = 1; d < dim_; ++d) v *= gaussian::interval_probability(lo[d], hi[d], 0, s) / (hi[d] - lo[d]);
     return v;
   }
+  // Zero current (gradient form): restricted to the box and renormalised, the Gibbs law is also
+  // the stationary law with reflecting walls; other walls need the box to hold it.
+  Reference stationary_reference() const override {
+    std::array<double, 3> tail{0, 0, 0};
+    // x: the marginal's mass beyond the walls within the default x-range (beyond it e^{-50}).
+    const double X = default_box().hi[0];
+    if (box_.lo[0] > -X) tail[0] += x_mass(-X, std::min(box_.lo[0], X)) / zx_;
+    if (box_.hi[0] < X) tail[0] += x_mass(std::max(box_.hi[0], -X), X) / zx_;
+    for (int d = 1; d < dim_; ++d)
+      tail[d] = gaussian_tail(box_.lo[d], box_.hi[d], 0.0, std::sqrt(eps_ / kappa_));
+    return free_space_reference("Gibbs law, restricted to the box and renormalised", dim_, tail,
+                                bc_, true);
+  }
   nlohmann::json parameters() const override {
     return {{"barrier", barrier_}, {"eps", eps_}, {"kappa", kappa_}, {"mean0", m0_},
             {"sigma0", s0_}};
@@ -98,6 +110,17 @@ class DoubleWell : public Problem {
       return std::exp(-barrier_ * (x[0] * x[0] - 1) * (x[0] * x[0] - 1) / eps_);
     };
     return (b - a) * cell_average_gl(1, &a, &b, f, 5);
+  }
+  // Integral of e^{-barrier (x^2-1)^2/eps} over [a, b] (a <= b): composite 5-point
+  // Gauss-Legendre on panels no wider than the default x-range / 4000.
+  double x_mass(double a, double b) const {
+    if (!(b > a)) return 0;
+    const Box def = default_box();
+    const int panels = std::max(1, int(std::ceil(4000 * (b - a) / (def.hi[0] - def.lo[0]))));
+    const double w = (b - a) / panels;
+    double sum = 0;
+    for (int p = 0; p < panels; ++p) sum += gl5(a + p * w, a + (p + 1) * w);
+    return sum;
   }
   double barrier_ = 1.0, eps_ = 0.5, kappa_ = 1.0, m0_ = -1.0, s0_ = 0.3, t_final_ = 2.0, zx_ = 1;
 };

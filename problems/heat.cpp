@@ -1,10 +1,17 @@
 // problems/heat.cpp — heat equation: dX = sqrt(2 beta) dW, so d_t rho = beta Laplacian(rho).
 //
-// Initial N(m, s0^2 I) stays Gaussian: rho_t = N(m, (s0^2 + 2 beta t) I) (MATH.md). Exact cell
-// averages at every t; the default box puts its walls 8 final standard deviations from m, where
-// the tail mass 2 Phi(-8) ~ 1e-15 makes reflecting and free-space solutions indistinguishable.
+// In free space N(m, s0^2 I) stays Gaussian: rho_t = N(m, s(t)^2 I), s(t)^2 = s0^2 + 2 beta t
+// (docs/MATH.md). On the run's box each axis's walls act on their own factor, so the law is the
+// product over the axes of N(m_d, s(t)^2) seen through that axis's walls: folded in by reflecting
+// walls, wrapped by periodic ones, its mirror images subtracted by absorbing ones (problems/
+// images.hpp: method of images, or the eigen-series when s(t) is large against the box). That law
+// at t = 0 is the initial density, so the exact law is the solution on ANY box with any walls:
+// the error norms are always against the true solution. When the walls are far (the default box
+// puts them 8 final standard deviations from m) the images vanish below round-off and the
+// initial density is the plain Gaussian.
 #include "core/options.hpp"
 #include "problems/gaussian.hpp"
+#include "problems/images.hpp"
 #include "problems/problem.hpp"
 
 #include <array>
@@ -17,7 +24,7 @@ class Heat : public Problem {
  public:
   std::string name() const override { return "heat"; }
   std::string description() const override {
-    return "heat equation dX = sqrt(2 beta) dW from N(m, s0^2 I); exact Gaussian solution";
+    return "heat equation dX = sqrt(2 beta) dW from N(m, s0^2 I); exact law on any box and walls";
   }
   void configure(MPI_Comm comm, int dim) override {
     dim_ = dim;
@@ -28,6 +35,19 @@ class Heat : public Problem {
                      "-heat_mean");
     if (!(beta_ >= 0)) throw Error("-heat_beta must be >= 0, got " + std::to_string(beta_));
     if (!(s0_ > 0)) throw Error("-heat_sigma0 must be > 0, got " + std::to_string(s0_));
+  }
+  void set_domain(const Box& box, const std::array<Boundary, 3>& bc) override {
+    Problem::set_domain(box, bc);
+    const char* ax = "xyz";
+    for (int d = 0; d < dim_; ++d) {
+      walls_[d] = images::Walls{box.lo[d], box.hi[d], bc[d]};
+      // Between absorbing walls the images law is the killed process's: from outside the box
+      // it would be negative inside.
+      if (bc[d] == Boundary::absorbing && !(box.lo[d] < mean_[d] && mean_[d] < box.hi[d]))
+        throw Error(std::string("-heat_mean: with absorbing walls along ") + ax[d] +
+                    " the initial mean must lie inside the box (mean " + std::to_string(mean_[d]) +
+                    ", box [" + std::to_string(box.lo[d]) + ", " + std::to_string(box.hi[d]) + "])");
+    }
   }
   Box default_box() const override {
     const double L = 8.0 * sd(default_t_final());
@@ -46,7 +66,11 @@ class Heat : public Problem {
   }
   bool constant_diffusion() const override { return true; }
   bool time_dependent() const override { return false; }
+  // The plain Gaussian only while the walls do not change it; otherwise particles sample the
+  // grid's initial cells (the images law is not a Gaussian mixture).
   GaussianMixture initial_mixture() const override {
+    for (int d = 0; d < dim_; ++d)
+      if (gaussian_tail(walls_[d].lo, walls_[d].hi, mean_[d], s0_) > kTailTolerance / dim_) return {};
     return {isotropic_gaussian(dim_, mean_.data(), s0_)};
   }
   bool linear_sde(LinearSDE* sde) const override {
@@ -58,22 +82,32 @@ class Heat : public Problem {
   }
 
   double initial_density(const double* x) const override {
-    const double s[3] = {s0_, s0_, s0_};
-    return gaussian::density(dim_, x, mean_.data(), s);
+    double v = 1.0;
+    for (int d = 0; d < dim_; ++d) v *= images::density(x[d], mean_[d], s0_, walls_[d]);
+    return v;
   }
   double initial_cell_average(const double* lo, const double* hi) const override {
     return exact_cell_average(lo, hi, 0.0);
   }
   bool has_exact() const override { return true; }
+  // Same factors, same order as separable_average's product (the two paths agree bit for bit).
   double exact_cell_average(const double* lo, const double* hi, double t) const override {
-    const double s = sd(t), sv[3] = {s, s, s};
-    return gaussian::cell_average(dim_, lo, hi, mean_.data(), sv);
+    const double s = sd(t);
+    double v = 1.0;
+    for (int d = 0; d < dim_; ++d) v *= images::axis_average(lo[d], hi[d], mean_[d], s, walls_[d]);
+    return v;
   }
   AxisAverage separable_average(Law k, double t) const override {
     if (k == Law::stationary) return {};
     const double s = sd(k == Law::initial ? 0.0 : t);
     const std::array<double, 3> m{mean_[0], mean_[1], mean_[2]};
-    return [m, s](int a, double lo, double hi) { return gaussian::axis_average(lo, hi, m[a], s); };
+    const std::array<images::Walls, 3> w = walls_;
+    return [m, s, w](int a, double lo, double hi) {
+      return images::axis_average(lo, hi, m[a], s, w[a]);
+    };
+  }
+  Reference exact_reference(double) const override {
+    return {true, "exact law (heat kernel of the box and its walls)", -1, ""};
   }
   nlohmann::json parameters() const override {
     return {{"beta", beta_}, {"sigma0", s0_},
@@ -84,6 +118,7 @@ class Heat : public Problem {
   double sd(double t) const { return std::sqrt(s0_ * s0_ + 2 * beta_ * t); }
   double beta_ = 0.5, s0_ = 0.5;
   std::vector<double> mean_{0, 0, 0};
+  std::array<images::Walls, 3> walls_{};  // unbounded until set_domain
 };
 
 }  // namespace

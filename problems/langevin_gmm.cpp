@@ -130,6 +130,15 @@ class LangevinGMM : public Problem {
     }
     return v;
   }
+  // Zero current (gradient form): restricted to the box and renormalised, p is also the
+  // stationary law with reflecting walls; other walls need the box to hold it.
+  Reference stationary_reference() const override {
+    std::array<double, 3> tail{0, 0, 0};
+    for (int d = 0; d < dim_; ++d)
+      for (const auto& m : modes_) tail[d] += m.pi * gaussian_tail(box_.lo[d], box_.hi[d], m.mu[d], m.s);
+    return free_space_reference("mixture law p, restricted to the box and renormalised", dim_, tail,
+                                bc_, true);
+  }
   nlohmann::json parameters() const override {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& m : modes_)

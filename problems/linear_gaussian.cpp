@@ -150,4 +150,42 @@ GaussianMixture LinearGaussian::stationary_mixture() const {
 
 LinearSDE LinearGaussian::sde() const { return LinearSDE{B_.a, c_, D_.a}; }
 
+Reference LinearGaussian::exact_reference(double t, const Box& box,
+                                          const std::array<Boundary, 3>& bc) const {
+  const int dim = B_.n;
+  std::array<double, 3> tail{0, 0, 0};
+  const auto take = [&](double tau) {
+    const GaussianLaw& g = at(tau);
+    for (int d = 0; d < dim; ++d)
+      tail[d] = std::max(tail[d], gaussian_tail(box.lo[d], box.hi[d], g.mean[d],
+                                                std::sqrt(g.cov(d, d))));
+  };
+  for (int k = 0; k <= 64; ++k) take(t * k / 64.0);
+  for (int k = 1; k <= 64; ++k) take(t * std::exp2(-k / 4.0));
+  at(t);  // leave the cache at t, where the error norms ask
+  return free_space_reference("free-space law", dim, tail, bc);
+}
+
+// N(B^{-1} c, S) has zero current exactly when B S is symmetric (then B S = D/2: the reversible,
+// gradient-form OU); restricted to the box and renormalised it is then also the stationary law
+// with reflecting walls. A non-reversible process circulates: truncating walls change its law.
+Reference LinearGaussian::stationary_reference(const Box& box,
+                                               const std::array<Boundary, 3>& bc) const {
+  const int dim = B_.n;
+  if (!stable_) return {false, "stationary law", -1, "the drift matrix is not stable"};
+  std::array<double, 3> tail{0, 0, 0};
+  for (int d = 0; d < dim; ++d)
+    tail[d] = gaussian_tail(box.lo[d], box.hi[d], stationary_.mean[d],
+                            std::sqrt(stationary_.cov(d, d)));
+  const small::Mat BS = B_ * stationary_.cov;
+  double asym = 0, scale = 0;
+  for (int i = 0; i < dim; ++i)
+    for (int j = 0; j < dim; ++j) {
+      asym = std::max(asym, std::fabs(BS(i, j) - BS(j, i)));
+      scale = std::max(scale, std::fabs(BS(i, j)));
+    }
+  return free_space_reference("free-space stationary law, restricted to the box and renormalised",
+                              dim, tail, bc, asym <= 1e-10 * scale);
+}
+
 }  // namespace fpflow

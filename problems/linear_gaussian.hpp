@@ -11,6 +11,7 @@
 #pragma once
 
 #include "problems/problem.hpp"
+#include "problems/reference.hpp"
 #include "problems/small_matrix.hpp"
 
 #include <string>
@@ -55,6 +56,13 @@ class LinearGaussian {
   GaussianMixture initial_mixture() const;
   GaussianMixture stationary_mixture() const;
   LinearSDE sde() const;
+  // Whether the free-space law is the solution on `box` with walls `bc` (problems/reference.hpp):
+  // the transient law over [0, t] (mass beyond the walls sampled at 65 evenly spaced and 64
+  // geometrically spaced times down to t 2^-16, which resolves transients much faster than the
+  // run), and the stationary law, which with zero current (B S symmetric: reversible) also holds
+  // with reflecting walls that truncate it.
+  Reference exact_reference(double t, const Box& box, const std::array<Boundary, 3>& bc) const;
+  Reference stationary_reference(const Box& box, const std::array<Boundary, 3>& bc) const;
 
  private:
   small::Mat B_, D_, S0_;

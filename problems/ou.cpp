@@ -1,12 +1,14 @@
 // problems/ou.cpp — Ornstein-Uhlenbeck process with matrix drift and noise:
 //   dX = -B X dt + G dW,  a = D = G G^T  (B need not be symmetric; G need not be square-diagonal).
 // Shortcuts: -ou_theta / -ou_sigma give B = diag(theta), G = diag(sigma) (the default, theta = sigma
-// = 1). From N(m0, diag(var0)) the law stays Gaussian (MATH.md):
+// = 1). From N(m0, diag(var0)) the law stays Gaussian (docs/MATH.md):
 //   mean e^{-Bt} m0,  Sigma(t) = e^{-Bt} Sigma0 e^{-B^T t} + int_0^t e^{-Bs} D e^{-B^T s} ds
 // (the integral by Van Loan's block exponential, valid for any B, e.g. theta = 0); when the
 // eigenvalues of B have positive real part the stationary law is N(0, S) with B S + S B^T = D.
 // The law (and its exact cell averages) is the shared linear-Gaussian one (linear_gaussian.hpp,
 // with c = 0). The default box spans the transient with 8 sd of margin.
+// These are free-space laws: on a box that truncates them they are not the solution, and the
+// driver then reports their distance as reference_error (exact_reference below).
 #include "core/options.hpp"
 #include "problems/linear_gaussian.hpp"
 #include "problems/problem.hpp"
@@ -111,6 +113,13 @@ class OU : public Problem {
   bool has_stationary() const override { return law_.stable(); }
   double stationary_cell_average(const double* lo, const double* hi) const override {
     return law_.cell_average(Law::stationary, lo, hi, 0.0);
+  }
+  // Free-space laws: the solution on the box while the box holds them (linear_gaussian.hpp).
+  Reference exact_reference(double t) const override {
+    return law_.exact_reference(t, box_, bc_);
+  }
+  Reference stationary_reference() const override {
+    return law_.stationary_reference(box_, bc_);
   }
   AxisAverage separable_average(Law k, double t) const override {
     return law_.separable_average(k, t);

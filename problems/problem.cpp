@@ -46,6 +46,15 @@ double Problem::stationary_cell_average(const double*, const double*) const {
   throw Error("problem '" + name() + "' has no known stationary law");
 }
 
+Reference Problem::exact_reference(double) const {
+  return {false, "exact law", -1, "problem '" + name() + "' does not say for which walls it holds"};
+}
+
+Reference Problem::stationary_reference() const {
+  return {false, "stationary law", -1,
+          "problem '" + name() + "' does not say for which walls it holds"};
+}
+
 namespace {
 std::map<std::string, ProblemFactory>& registry() {
   static std::map<std::string, ProblemFactory> r;

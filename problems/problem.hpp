@@ -10,9 +10,12 @@
 #include "mesh/grid.hpp"
 #include "operators/coefficients.hpp"
 #include "problems/laws.hpp"
+#include "problems/reference.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <array>
+#include <cmath>
 #include <functional>
 #include <memory>
 #include <string>
@@ -38,6 +41,14 @@ class Problem : public Coefficients {
   }
   virtual double default_t_final() const = 0;
 
+  // The run's box and walls, once the grid is resolved (the driver calls this before any law is
+  // evaluated). Laws built for the walls (heat) use them, and the *_reference functions below
+  // judge free-space laws against them. Without a call the domain is all of R^dim.
+  virtual void set_domain(const Box& box, const std::array<Boundary, 3>& bc) {
+    box_ = box;
+    bc_ = bc;
+  }
+
   // Initial density at a point (x has 3 entries; unused axes are 0).
   virtual double initial_density(const double* x) const = 0;
   // Average of the initial density over the cell [lo, hi] (3 entries each). The default is a
@@ -52,6 +63,12 @@ class Problem : public Coefficients {
   // The stationary law (unit mass), when one is known in closed form.
   virtual bool has_stationary() const { return false; }
   virtual double stationary_cell_average(const double* lo, const double* hi) const;
+
+  // Whether the exact law over the run [0, t] and the stationary law are the solution on the
+  // domain of set_domain (problems/reference.hpp). The default judges nothing valid: a problem
+  // states for which boxes and walls its laws hold, or its norms are only a reference_error.
+  virtual Reference exact_reference(double t) const;
+  virtual Reference stationary_reference() const;
 
   // Product-form laws: when the law (initial; exact at t; stationary) is a product of densities
   // along the axes, the average over [lo, hi] of its factor along `axis`, divided by hi - lo;
@@ -73,6 +90,8 @@ class Problem : public Coefficients {
 
  protected:
   int dim_ = 2;
+  Box box_{{-INFINITY, -INFINITY, -INFINITY}, {INFINITY, INFINITY, INFINITY}};
+  std::array<Boundary, 3> bc_{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
 };
 
 // Average over [lo, hi] of f(x) by Gauss-Legendre with `points` (3 or 5) nodes per axis

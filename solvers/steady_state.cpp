@@ -48,7 +48,7 @@ SteadyOptions read_steady_options(MPI_Comm comm) {
 SteadyState::SteadyState(FokkerPlanckOperator& op, const SteadyOptions& opt)
     : op_(op), tol_(opt.tol), shift_rel_(opt.shift), max_it_(opt.max_it) {
   if (!is_linear(op.scheme()))
-    throw Error("-steady needs a linear flux scheme (-fp_scheme sg or upwind), not muscl");
+    throw Error("-steady needs a linear flux scheme (-fp_scheme sg or upwind), not " + to_string(op.scheme()));
 }
 
 SteadyResult SteadyState::solve(Vec rho) {

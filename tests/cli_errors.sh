@@ -96,6 +96,10 @@ expect_error exact-law-not-affine "custom_exact_law gaussian needs an affine dri
 expect_error exact-law-with-initial "drop -custom_initial" \
   $FP -problem custom -custom_exact_law gaussian -custom_initial 'exp(-x^2)' $Q
 expect_error too-many-values "box_lo takes at most 3" $FP -box_lo -1,-1,-1,-1 $Q
+expect_error steady-nonlinear-scheme "not pflow" $FP -fp_scheme pflow -steady $Q
+expect_error steady-muscl "not muscl" $FP -fp_scheme muscl -steady $Q
+expect_error heat-absorbing-mean-outside "initial mean must lie inside the box" \
+  $FP -problem heat -dim 1 -bc absorbing -box_lo -1 -box_hi 1 -heat_mean 1.5 $Q
 expect_error verify-unknown-case "unknown verification case 'nope'" $FP verify -case nope -output vout
 expect_error verify-unwritable-output "[Nn]ot a directory" $FP verify -case heat-1d -output not-a-dir/sub
 expect_error bench-fractional-size "whole cell counts" $FP bench -implicit_sizes 64,100.5 -output bout
@@ -117,6 +121,33 @@ if timeout 60 $FP -help > help.txt 2>&1; then
   else fail=$((fail + 1)); echo "FAIL help: missing$missing"; fi
 else
   fail=$((fail + 1)); echo "FAIL help: non-zero exit"
+fi
+
+# -help's intro names every registered problem (the list -problem offers) and both subcommands.
+if timeout 60 $FP -help > help.txt 2>&1; then
+  intro=$(sed '/^----/q' help.txt)
+  registered=$(sed -n 's/^ *-problem <.*Problem to solve (\([^)]*\)).*/\1/p' help.txt | tr -d ',')
+  missing=""
+  [ -n "$registered" ] || missing+=" (no -problem choices found)"
+  for p in $registered; do
+    grep -q "^  $p " <<< "$intro" || missing+=" $p"
+  done
+  for sub in "fpflow verify" "fpflow bench"; do grep -q "$sub" <<< "$intro" || missing+=" '$sub'"; done
+  if [ -z "$missing" ]; then pass=$((pass + 1)); echo "ok   help intro names every problem: $registered"
+  else fail=$((fail + 1)); echo "FAIL help intro: missing$missing"; fi
+fi
+
+# A free-space law truncated by the walls is not the solution: no "error", a labelled
+# "reference_error" and one warning line; the run itself succeeds.
+rm -rf out
+if timeout 60 $FP -problem ou -dim 1 -box_lo -1 -box_hi 1 $Q > stdout.txt 2> stderr.txt &&
+   grep -q '"reference_error"' out/summary.json && ! grep -q '"error"' out/summary.json &&
+   [ "$(grep -c . stderr.txt)" -eq 1 ] &&
+   grep -q "^fpflow: warning: the free-space law is not the solution on this box" stderr.txt; then
+  pass=$((pass + 1)); echo "ok   truncated free-space law: $(cat stderr.txt)"
+else
+  fail=$((fail + 1)); echo "FAIL truncated free-space law is not reported as reference_error"
+  sed 's/^/     | /' stderr.txt | head -5
 fi
 
 echo "$pass passed, $fail failed"

@@ -149,7 +149,9 @@ BOOST_AUTO_TEST_CASE(custom_expressions_reproduce_ou) {
     PetscReal l1;
     FP_CHECK(VecNorm(d, NORM_1, &l1));
     l1 *= sim_ou.grid().cell_volume();
-    BOOST_CHECK_LE(l1, 0.01 * s_o["error"]["L1"].get<double>());
+    // This box holds all but 2e-6 of the OU law, so the law is a labelled reference_error, not
+    // an error; at that size its distance still measures the discretization error.
+    BOOST_CHECK_LE(l1, 0.01 * s_o["reference_error"]["L1"].get<double>());
     BOOST_CHECK_EQUAL(s_c["steps"].get<int>(), s_o["steps"].get<int>());
   }
 }

@@ -97,6 +97,77 @@ BOOST_AUTO_TEST_CASE(gaussian_interval_probabilities) {
   BOOST_CHECK_CLOSE(sum, 1.0, 1e-11);
 }
 
+#include "problems/images.hpp"
+
+namespace {
+// Integral of images::density over [a, b] by composite 5-point Gauss-Legendre (400 panels).
+double integrate_density(double a, double b, double m, double s, const images::Walls& w,
+                         images::Method how) {
+  static const double x5[5] = {-0.9061798459386640, -0.5384693101056831, 0.0, 0.5384693101056831,
+                               0.9061798459386640};
+  static const double w5[5] = {0.2369268850561891, 0.4786286704993665, 0.5688888888888889,
+                               0.4786286704993665, 0.2369268850561891};
+  const int panels = 400;
+  const double h = (b - a) / panels;
+  double sum = 0;
+  for (int p = 0; p < panels; ++p)
+    for (int q = 0; q < 5; ++q)
+      sum += 0.5 * h * w5[q] * images::density(a + (p + 0.5) * h + 0.5 * h * x5[q], m, s, w, how);
+  return sum;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(walled_gaussian_images_and_series_agree) {
+  // The law of N(m, s^2) through reflecting, absorbing and periodic walls, by images and by the
+  // eigen-series: two independent exact sums must agree to round-off at every width s/L, over
+  // subintervals of every size, and match the density's own integral.
+  using images::Method;
+  for (Boundary bc : {Boundary::reflecting, Boundary::absorbing, Boundary::periodic}) {
+    const images::Walls w{-1.0, 2.0, bc};  // L = 3
+    for (double s : {0.3, 0.9, 1.5, 3.0, 6.0}) {
+      for (double m : {-0.7, 0.5, 1.9}) {
+        for (auto [a, b] : {std::pair{-1.0, 2.0}, {-1.0, -0.9}, {0.3, 0.35}, {1.2, 2.0}}) {
+          BOOST_TEST_INFO("bc " << to_string(bc) << " s " << s << " m " << m << " [" << a << ", " << b << "]");
+          const double pi = images::interval_probability(a, b, m, s, w, Method::images);
+          const double ps = images::interval_probability(a, b, m, s, w, Method::series);
+          BOOST_CHECK_SMALL(pi - ps, 1e-14);
+          BOOST_CHECK_SMALL(integrate_density(a, b, m, s, w, Method::images) - pi, 1e-13);
+          BOOST_CHECK_SMALL(integrate_density(a, b, m, s, w, Method::series) - ps, 1e-13);
+        }
+        // Reflecting and periodic walls keep all the mass; absorbing walls keep the survival.
+        const double total = images::interval_probability(-1, 2, m, s, w);
+        if (bc != Boundary::absorbing) BOOST_CHECK_SMALL(total - 1.0, 1e-14);
+        else BOOST_CHECK(total > 0 && total < 1);
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(walled_gaussian_boundary_conditions) {
+  const double m = 0.4, s = 0.7, eps = 1e-6;
+  const images::Walls refl{-1.0, 2.0, Boundary::reflecting}, absb{-1.0, 2.0, Boundary::absorbing},
+      per{-1.0, 2.0, Boundary::periodic};
+  for (auto how : {images::Method::images, images::Method::series}) {
+    // Absorbing: zero density on the walls. Reflecting: zero normal derivative. Periodic: the
+    // density and its derivative match across the wrap.
+    BOOST_CHECK_SMALL(images::density(-1.0, m, s, absb, how), 1e-15);
+    BOOST_CHECK_SMALL(images::density(2.0, m, s, absb, how), 1e-15);
+    BOOST_CHECK_SMALL((images::density(-1.0 + eps, m, s, refl, how) - images::density(-1.0, m, s, refl, how)) / eps, 1e-5);
+    BOOST_CHECK_SMALL((images::density(2.0, m, s, refl, how) - images::density(2.0 - eps, m, s, refl, how)) / eps, 1e-5);
+    BOOST_CHECK_SMALL(images::density(-1.0, m, s, per, how) - images::density(2.0, m, s, per, how), 1e-14);
+  }
+  // Absorbing survival with a narrow law: the reflection principle, 1 - 2 Phi(-d_lo/s) -
+  // 2 Phi(-d_hi/s), exact up to paths crossing twice (Phi(-(2L - d)/s) < 1e-60 here).
+  const double sn = 0.2, survival = 1 - std::erfc(1.4 / (sn * std::sqrt(2.0))) -
+                                    std::erfc(1.6 / (sn * std::sqrt(2.0)));
+  BOOST_CHECK_CLOSE(images::interval_probability(-1, 2, 0.4, sn, absb), survival, 1e-12);
+  // Far walls (beyond 12 s): exactly the free-space Gaussian.
+  const images::Walls far{-20.0, 20.0, Boundary::absorbing};
+  for (double a : {-1.0, -0.2, 0.5})
+    BOOST_CHECK_EQUAL(images::interval_probability(a, a + 0.1, 0.1, 1.0, far),
+                      gaussian::interval_probability(a, a + 0.1, 0.1, 1.0));
+}
+
 #include "verification/random.hpp"
 
 BOOST_AUTO_TEST_CASE(philox_known_answer_and_normal_moments) {
@@ -135,7 +206,7 @@ BOOST_AUTO_TEST_CASE(philox_known_answer_and_normal_moments) {
 
 BOOST_AUTO_TEST_CASE(statistical_floors_match_verification_md) {
   using namespace fpflow::stats;
-  // VERIFICATION.md: K = 50, N = 1e6, delta = 1e-6 -> L1 floor 0.0123.
+  // docs/VERIFICATION.md §2: K = 50, N = 1e6, delta = 1e-6 -> L1 floor 0.0123.
   BOOST_CHECK_CLOSE(l1_floor(50, 1e6, 1e-6), 0.0123, 1.0);
   // DKW coefficient 2.693/sqrt(N) at delta = 1e-6.
   BOOST_CHECK_CLOSE(dkw_floor(1e6, 1e-6) * 1e3, 2.693, 0.1);

@@ -76,7 +76,7 @@ void gate(std::pair<double, double> mv, double mean, double var, double n) {
 
 BOOST_AUTO_TEST_CASE(euler_maruyama_matches_the_em_chain_law) {
   // dX = -X dt + dW from x0 = 1, dt = 0.01, 100 steps. The EM chain is Gaussian with mean
-  // (1 - dt)^n and v_{k+1} = (1 - dt)^2 v_k + dt (VERIFICATION.md) — not the SDE's own law,
+  // (1 - dt)^n and v_{k+1} = (1 - dt)^2 v_k + dt (docs/VERIFICATION.md §2) — not the SDE's own law,
   // whose mean and variance differ by ~3 and ~5 SE at this N.
   const double n = 1 << 18, dt = 0.01;
   Ensemble e(world(), 1, std::uint64_t(n), 2024);

@@ -4,7 +4,7 @@
 Runs fpflow (through mpiexec) on grids refined by 2, reads each run's summary.json error against
 the exact solution (or the stationary law with -steady / -until_stationary), and reports the
 observed order p = log2(E_coarse / E_fine) in L1, L2 and Linf for each pair, plus the
-least-squares slope over the finest three grids (VERIFICATION.md §1). Writes
+least-squares slope over the finest three grids (docs/VERIFICATION.md §1). Writes
 OUT/convergence.csv and OUT/convergence.png (log-log, with reference slopes 1 and 2).
 
   /usr/bin/python3 tools/convergence_study.py --levels 4 --base 32 --np 2 --out conv-heat \\
@@ -12,7 +12,7 @@ OUT/convergence.csv and OUT/convergence.png (log-log, with reference slopes 1 an
   /usr/bin/python3 tools/convergence_study.py --levels 5 --base 16 --dt0 0.02 \\
       -- -problem ou -dim 1 -ts_type cn           (implicit: dt halves with h)
   --expect 2 makes the exit status non-zero unless |p - 2| <= 0.1 on the finest pair (L1, L2);
-  --pin E also requires the finest L1 error within 15% of E (VERIFICATION.md: pin the constant).
+  --pin E also requires the finest L1 error within 15% of E (docs/VERIFICATION.md §1: pin the constant).
 
 Everything after `--` goes to fpflow unchanged (the grid size options are set per level).
 Explicit runs take fpflow's default step, the positivity bound, which shrinks like h^2, so the
@@ -86,6 +86,9 @@ def run(a, level):
     with open(os.path.join(out, "summary.json")) as f:
         s = json.load(f)
     if "error" not in s:
+        if "reference_error" in s:
+            sys.exit("convergence_study: no error: the " + s["reference_error"]["reference"] +
+                     " is not the solution on this box (" + s["reference_error"]["why"] + ")")
         sys.exit("convergence_study: the problem reports no error (it needs an exact solution "
                  "or a stationary law with -steady / -until_stationary)")
     box = s["box"]

@@ -1,4 +1,4 @@
-// verification/compare.hpp — grid density against particle samples (VERIFICATION.md §2).
+// verification/compare.hpp — grid density against particle samples (docs/VERIFICATION.md §2).
 //
 // Both sides are reduced to the same statistics:
 //  * bins that are unions of grid cells (blocks of whole cells, B_k), so the grid's bin

@@ -1,7 +1,7 @@
 // verification/flow_particles.hpp — the probability-flow ODE driven by a grid solution.
 //
 // Deterministic particles dx/dt = v(x, t) with v = J/rho the grid's probability-flow velocity
-// (FokkerPlanckOperator::flow_fields) have the Fokker-Planck marginals (MATH.md), and carry
+// (FokkerPlanckOperator::flow_fields) have the Fokker-Planck marginals (docs/MATH.md), and carry
 // their log-density along: d/dt log rho(x(t), t) = -div v(x(t), t).
 //
 // A FlowSnapshot is one grid state made available at any point on every rank: face velocities

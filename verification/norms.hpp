@@ -1,6 +1,6 @@
 // verification/norms.hpp — discrete invariants and error norms of cell-average fields.
 //
-// Mass = sum(rho) |c|. Errors compare cell averages with EXACT cell averages (VERIFICATION.md:
+// Mass = sum(rho) |c|. Errors compare cell averages with EXACT cell averages (docs/VERIFICATION.md §1:
 // point values at centres differ by O(h^2) and would change the error constant):
 //   L1 = sum |e| |c|,  L2 = sqrt(sum e^2 |c|),  Linf = max |e|.
 #pragma once

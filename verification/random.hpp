@@ -4,7 +4,7 @@
 // key {seed, purpose} and counter {particle id (64 bits), step, substream}, never on the MPI
 // rank or on the order in which particles are processed, so any rank count draws identical
 // particles. One Philox block (4 x 32 bits) gives two 64-bit uniforms, hence two normals by
-// Box-Muller. Known answer (VERIFICATION.md): counter 0, key 0 -> 6627e8d5 e169c58d bc57ac4c
+// Box-Muller. Known answer (docs/VERIFICATION.md): counter 0, key 0 -> 6627e8d5 e169c58d bc57ac4c
 // 9b00dbd8.
 #pragma once
 

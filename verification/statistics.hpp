@@ -1,5 +1,5 @@
 // verification/statistics.hpp — statistical floors for grid-versus-particle comparisons
-// (VERIFICATION.md §2). Pure functions; delta is the false-alarm probability of one check.
+// (docs/VERIFICATION.md §2). Pure functions; delta is the false-alarm probability of one check.
 //
 //   L1 (= 2 TV) between empirical bin frequencies of N samples and K bin probabilities p_k:
 //     L1 <= sqrt((K-1)/N) + sqrt(2 ln(1/delta)/N)   with probability >= 1 - delta (McDiarmid)
