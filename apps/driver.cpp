@@ -1,8 +1,10 @@
 // apps/driver.cpp — Simulation: option resolution, initial data, run loop and summary.
 #include "apps/driver.hpp"
 
+#include "core/input_checks.hpp"
 #include "core/options.hpp"
 #include "core/profiling.hpp"
+#include "core/signals.hpp"
 #include "io/output.hpp"
 #include "solvers/steady_state.hpp"
 #include "verification/norms.hpp"
@@ -17,6 +19,25 @@
 namespace fpflow {
 
 namespace {
+// The per-cell footprint the grid is checked against before allocation (core/resources.hpp):
+// implicit when -steady or a -ts_type outside the explicit family is asked for.
+RunFootprint footprint(int dim, bool steady, bool box_stencil, bool frames, bool flow) {
+  RunFootprint f;
+  f.dim = dim;
+  f.box_stencil = box_stencil;
+  f.frames = frames;
+  f.flow_fields = flow;
+  f.implicit = steady;
+  if (!steady) {
+    char type[64] = {0};
+    PetscBool set = PETSC_FALSE;
+    FP_CHECK(PetscOptionsGetString(nullptr, nullptr, "-ts_type", type, sizeof(type), &set));
+    const std::string t = type;
+    f.implicit = set && !(t == "euler" || t == "rk" || t == "ssp" || t == "mprk");
+  }
+  return f;
+}
+
 std::string join(const std::vector<double>& v, int n) {
   std::ostringstream s;
   s.precision(17);
@@ -93,13 +114,15 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
                          "max rho (cells below it get mask 0)", 1e-12);
     if (!(pf_floor_ > 0)) throw Error("-pf_floor must be positive");
     output_every_ = opt.integer("-output_every",
-                                "Write a VTK frame every N steps (0: about 10 frames per run)", 0);
+                                "Write a VTK frame every N steps (0: about 10 frames per run)", 0,
+                                0, PETSC_MAX_INT);
     t_final_ = problem_->default_t_final();
     spec.stencil_width = FokkerPlanckOperator::stencil_width(scheme_);
     spec.box_stencil = !problem_->diagonal_diffusion() && dim > 1;
 
     const bool help_only = option_given("-help");
-    if (!help_only) prepare_output_dir(comm, output_);
+    if (!help_only) output_lock_ = prepare_output_dir(comm, output_);
+    spec.footprint = footprint(dim, steady_, spec.box_stencil, vtk && !help_only, flow_fields_);
     grid_ = std::make_unique<Grid>(comm, spec);
     op_ = std::make_unique<FokkerPlanckOperator>(*grid_, *problem_, scheme_, limiter_, cross_);
     monotone_ = op_->monotonicity(0.0);
@@ -156,7 +179,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     PetscReal tmax;
     FP_CHECK(TSGetMaxTime(stepper_->ts(), &tmax));
     t_final_ = tmax;
-    if (!(t_final_ > 0)) throw Error("final time must be positive (-ts_max_time)");
+    check_time_span(stepper_->ts());
     if (vtk && !help_only) {
       writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_, vtk_compressor_);
       if (output_every_ <= 0)
@@ -262,6 +285,8 @@ nlohmann::json Simulation::run() {
   } else {
     stepper_->solve(rho_);
   }
+  // A stop request ends the time loop at a step boundary (-steady: after the solve).
+  const bool interrupted = steady_ ? stop_requested(comm_) : stepper_->interrupted();
   const double wall = MPI_Wtime() - wall0;
   const double t = steady_ ? 0.0 : stepper_->time();
   if (!steady_ && writer_ && last_frame_step_ != stepper_->steps()) write_frame(t, rho_);
@@ -271,7 +296,11 @@ nlohmann::json Simulation::run() {
   const double absorbed = steady_ ? 0.0 : stepper_->absorbed_mass(mass0_, m1);
   nlohmann::json j;
   const int dim = grid_->dim();
-  j["status"] = "ok";
+  j["status"] = interrupted ? "interrupted" : "ok";
+  if (interrupted) {
+    j["signal"] = stop_signal_name();
+    if (!steady_) j["t_requested"] = t_final_;
+  }
   j["problem"] = problem_name_;
   j["description"] = problem_->description();
   j["parameters"] = problem_->parameters();
@@ -363,6 +392,12 @@ nlohmann::json Simulation::run() {
     }
   }
   throw_if_any(comm_, err);
+  if (interrupted) {
+    std::ostringstream where;
+    where << "stopped at t = " << t;
+    if (!steady_) where << " of " << t_final_ << " after " << stepper_->steps() << " steps";
+    throw Interrupted(where.str() + "; last state and summary.json in " + output_);
+  }
   return j;
 }
 
@@ -378,13 +413,7 @@ void print_all_problem_help(MPI_Comm comm, int dim) {
 }
 
 void write_failure_summary(MPI_Comm comm, const std::string& dir, const std::string& message) {
-  if (comm_rank(comm) != 0 || dir.empty() || !std::filesystem::is_directory(dir)) return;
-  try {
-    nlohmann::json j = {{"status", "failed"}, {"error", message}};
-    write_file_atomic(dir + "/summary.json", j.dump(2) + "\n");
-  } catch (...) {
-    // The directory is not writable: the error line on stderr is all we can give.
-  }
+  write_status_record(comm, dir, "summary.json", "failed", {{"error", message}});
 }
 
 }  // namespace fpflow

@@ -3,6 +3,7 @@
 
 #include "core/options.hpp"
 #include "core/profiling.hpp"
+#include "core/signals.hpp"
 #include "solvers/fused_euler.hpp"
 #include "solvers/steady_state.hpp"
 
@@ -50,6 +51,8 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
   PetscReal tmax;
   FP_CHECK(TSGetMaxTime(ts_, &tmax));
   opt_.t_final = tmax;
+  if (!(std::isfinite(tmax) && tmax > 0))
+    throw Error("final time must be positive and finite (-ts_max_time), got " + std::to_string(tmax));
 
   TSType t;
   FP_CHECK(TSGetType(ts_, &t));
@@ -106,7 +109,8 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     follow_bound_ = !dt_given && !op.time_independent() && std::string(at) == TSADAPTNONE;
     check_positivity_ = true;
   }
-  if (check_positivity_ || opt.until_stationary > 0) FP_CHECK(TSSetPostStep(ts_, post_step));
+  // Always: post_step also ends the run at a step boundary on SIGINT/SIGTERM.
+  FP_CHECK(TSSetPostStep(ts_, post_step));
 
   for (int a = 0; a < g.dim(); ++a) absorbing_ = absorbing_ || g.bc(a) == Boundary::absorbing;
   if (absorbing_ && kQuadrature.count(type_)) {
@@ -208,6 +212,13 @@ PetscErrorCode TimeStepper::post_step(TS ts) {
       }
     }
     if (self->follow_bound_) FP_CHECK(TSSetTimeStep(ts, self->default_step(t)));
+    // SIGINT/SIGTERM: end TSSolve after this step (collective, so every rank stops at the same
+    // step); the driver saves the state and reports the run as interrupted. (A reason set in
+    // the monitor would be reset by the next TSStep.)
+    if (stop_requested(self->op_.grid().comm())) {
+      self->interrupted_ = true;
+      FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_USER));
+    }
   });
 }
 

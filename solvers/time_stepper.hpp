@@ -72,6 +72,8 @@ class TimeStepper {
   }
   TS ts() const { return ts_; }
   bool stationary_reached() const { return stationary_reached_; }
+  // solve() ended early at a step boundary because SIGINT/SIGTERM arrived (core/signals.hpp).
+  bool interrupted() const { return interrupted_; }
   bool fused() const { return fused_; }
   double stationary_residual() const { return stationary_residual_; }
 
@@ -98,6 +100,7 @@ class TimeStepper {
   PetscInt steps_ = 0;
   bool quadrature_ = false, absorbing_ = false, follow_bound_ = false, check_positivity_ = false;
   bool stationary_reached_ = false;
+  bool interrupted_ = false;  // set by monitor() on a stop request
   bool fused_ = false;
   double stationary_residual_ = -1, stationary_rate_ = -1;
   VecH work_;  // -until_stationary: L rho
