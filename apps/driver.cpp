@@ -101,6 +101,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     steady_options_ = read_steady_options(comm);
     so.until_stationary = opt.real("-until_stationary",
                                    "Time mode: stop once ||L rho||_1 <= TOL max_rate ||rho||_1", 0);
+    if (so.until_stationary < 0) throw Error("-until_stationary must be >= 0 (0: off)");
     so.progress_seconds = opt.real("-progress_seconds",
                                    "Seconds between progress lines (0: every step, <0: none)", 2.0);
     output_ = opt.string("-output", "Output directory (summary.json, options.txt, VTK series)",

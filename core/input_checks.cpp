@@ -178,8 +178,14 @@ void check_command_line(MPI_Comm comm, int argc, char** argv, CommandLine& line)
     }
   }
   line.output = line.subcommand.empty() ? "fpflow-out" : line.subcommand + "-out";
+  // The command line's own -output first: it is where a failure is recorded even when an
+  // options file before it cannot be read.
+  for (int i = first; i + 1 < argc; ++i)
+    if ((std::strcmp(argv[i], "-output") == 0 || std::strcmp(argv[i], "--output") == 0) &&
+        !is_key(argv[i + 1]) && argv[i + 1][0] != 0)
+      line.output = argv[i + 1];
   FileScan scan;
-  scan.output = line.output;
+  scan.output = line.subcommand.empty() ? "fpflow-out" : line.subcommand + "-out";
   // The words: the same on every rank, so every rank finds the same error. Files: rank 0 reads
   // them (as PETSc does) and the error is shared.
   const bool root = comm_rank(comm) == 0;
@@ -222,7 +228,8 @@ void check_command_line(MPI_Comm comm, int argc, char** argv, CommandLine& line)
     if (root) visit(tok, next_is_value ? &value : nullptr, scan);
     i += next_is_value ? 2 : 1;
   }
-  if (root) line.output = scan.output;
+  // With every file read, the last -output in PETSc's order (files expanded in place) wins.
+  if (root && err.empty()) line.output = scan.output;
   throw_if_any(comm, err);
 }
 
@@ -331,7 +338,7 @@ void check_numeric_options() {
           char* end = nullptr;
           const double v = std::strtod(t.c_str(), &end);
           if (!t.empty() && end && *end == 0 && !std::isfinite(v))
-            throw Error(opt + " " + value + ": " + t + " is not a finite number");
+            parse_real(t == trim(value) ? opt : opt + " " + value + ":", t);
         }
       }
     } catch (const Error& e) {

@@ -96,7 +96,10 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
       FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, fnames[a], &factor[a], nullptr));
       double m = double(n[a]);
       for (PetscInt r = 0; r < refine && m < 1e12; ++r) m *= double(std::max<PetscInt>(factor[a], 1));
-      fine[a] = std::int64_t(std::min(m, 1e12));
+      if (!(m <= double(PETSC_MAX_INT)))
+        throw Error("-da_refine " + std::to_string(refine) + " makes " + std::string(1, "xyz"[a]) +
+                    " more than the 2147483647 cells PETSc's 32-bit indices can number");
+      fine[a] = std::int64_t(m);
     }
     spec_footprint_check(comm, fine, spec.footprint, dim_);
   }
@@ -376,7 +379,7 @@ Partition partition_grid(int dim, const std::array<PetscInt, 3>& cells, int size
   for (int a = 0; a < dim; ++a) {
     const PetscInt M = cells[a], m = part.ranks[a];
     if (M < m)
-      throw Error(over + std::to_string(M) + " cells along " + axis[a] + " for " +
+      throw Error(over + std::to_string(M) + (M == 1 ? " cell" : " cells") + " along " + axis[a] + " for " +
                   std::to_string(m) + " ranks along " + axis[a] +
                   " (each rank needs at least one); use more cells or fewer ranks");
     for (PetscInt i = 0; i < m; ++i) part.cells[a].push_back(M / m + ((M % m) > i));
