@@ -212,7 +212,7 @@ int run_bench(MPI_Comm comm) {
                 "updates/s", "B/update", "roofline", "matched", "baseline/s", "speedup",
                 "agreement", "B/cell");
   for (const Case& c : cases) {
-    if (stop_requested(comm)) throw Interrupted("bench stopped before the explicit cases");
+    if (stop_requested(comm)) throw Interrupted("bench stopped before the " + c.problem + " " + std::to_string(c.dim) + "-D case");
     const std::string args = "-problem " + c.problem + grid_args(c.dim, c.n) +
                              " -ts_type euler -ts_max_steps " + std::to_string(steps);
     const Bandwidth here = stream_triad(comm, stream_n, stream_reps);

@@ -130,12 +130,16 @@ int main(int argc, char** argv) {
     fpflow::check_unused_options(comm, true);
     if (root) print_summary(summary, sim.output_dir());
   } catch (const fpflow::Interrupted& e) {
-    if (root)
-      std::fprintf(stderr, "fpflow: interrupted by %s: %s\n", fpflow::stop_signal_name(), e.what());
     // A run has written its summary itself; verify and bench are marked here.
+    const std::string where =
+        sub.empty() ? e.what() : std::string(e.what()) + "; " + output + "/" + record_name(sub) +
+                                     " says \"interrupted\"";
+    if (root)
+      std::fprintf(stderr, "fpflow: interrupted by %s: %s\n", fpflow::stop_signal_name(),
+                   where.c_str());
     if (!sub.empty())
       fpflow::write_status_record(world, output, record_name(sub), "interrupted",
-                                  {{"signal", fpflow::stop_signal_name()}});
+                                  {{"signal", fpflow::stop_signal_name()}, {"error", e.what()}});
     code = fpflow::stop_exit_code();
   } catch (const fpflow::OutputBusy& e) {
     code = fail(e.what(), false);

@@ -503,7 +503,7 @@ int run_verify(MPI_Comm comm) {
     try {
       r = c.pf ? run_pf_case(comm, c, s) : run_case(comm, c, s);
     } catch (const Interrupted&) {
-      throw;
+      throw Interrupted("verify stopped during case " + c.name);
     } catch (const std::exception& e) {
       write_status_record(comm, s.output, "verify.json", "failed",
                           {{"all_pass", false}, {"cases", rows},

@@ -182,7 +182,12 @@ OutputLock prepare_output_dir(MPI_Comm comm, const std::string& dir, OutputKind 
         err = "cannot create output directory " + dir + ": " + ec.message();
       } else {
         long holder = 0;
-        lock = OutputLock::try_acquire(dir, &holder);
+        try {
+          lock = OutputLock::try_acquire(dir, &holder);
+        } catch (const Error& e) {
+          throw Error("output directory " + dir + " is not writable (" + e.what() +
+                      "); choose another with -output DIR");
+        }
         if (!lock.held() && holder >= 0) {
           busy = 1;
           err = "output directory " + dir + " is in use by another fpflow run (pid " +
