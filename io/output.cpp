@@ -89,8 +89,10 @@ void remove_previous_run(const std::string& dir, OutputKind kind, std::string& e
     }
     case OutputKind::verify: {
       for (const char* f : {"verify.json", "summary.png"}) file_and_tmp(d / f);
+      // Case directories: those with verify's plot data (a user's own directory has none).
       for (const auto& e : fs::directory_iterator(d, ec))
-        if (e.is_directory(ec))
+        if (e.is_directory(ec) && (fs::exists(e.path() / "compare.json", ec) ||
+                                   fs::exists(e.path() / "compare.json.tmp", ec)))
           for (const char* f : {"compare.json", "marginals.png", "map.png"})
             file_and_tmp(e.path() / f);
       break;
@@ -103,7 +105,8 @@ void remove_previous_run(const std::string& dir, OutputKind kind, std::string& e
 
 }  // namespace
 
-OutputLock::OutputLock(OutputLock&& o) noexcept : fd_(o.fd_), path_(std::move(o.path_)) {
+OutputLock::OutputLock(OutputLock&& o) noexcept
+    : fd_(o.fd_), path_(std::move(o.path_)), key_(std::move(o.key_)) {
   o.fd_ = -1;
 }
 
@@ -112,6 +115,7 @@ OutputLock& OutputLock::operator=(OutputLock&& o) noexcept {
     release();
     fd_ = o.fd_;
     path_ = std::move(o.path_);
+    key_ = std::move(o.key_);
     o.fd_ = -1;
   }
   return *this;
@@ -119,7 +123,7 @@ OutputLock& OutputLock::operator=(OutputLock&& o) noexcept {
 
 void OutputLock::release() noexcept {
   if (fd_ < 0) return;
-  held_dirs().erase(canonical_dir(fs::path(path_).parent_path().string()));
+  held_dirs().erase(key_);
   // Unlinked while still held: a process that opened the old file meanwhile sees, once it gets
   // the lock, that the path no longer names its file, and starts over (try_acquire).
   ::unlink(path_.c_str());
@@ -159,7 +163,8 @@ OutputLock OutputLock::try_acquire(const std::string& dir, long* holder) {
       OutputLock lock;
       lock.fd_ = fd;
       lock.path_ = path;
-      held_dirs().insert(canonical_dir(dir));
+      lock.key_ = canonical_dir(dir);
+      held_dirs().insert(lock.key_);
       return lock;
     }
     ::close(fd);

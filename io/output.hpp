@@ -44,7 +44,8 @@ class OutputLock {
 
  private:
   int fd_ = -1;
-  std::string path_;
+  std::string path_;  // DIR/.fpflow.lock
+  std::string key_;   // canonical DIR (held_dirs in output.cpp)
 };
 
 // The output directory is in use by another fpflow run (no failure record may be written there).

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 namespace fpflow {
@@ -51,8 +52,11 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
   PetscReal tmax;
   FP_CHECK(TSGetMaxTime(ts_, &tmax));
   opt_.t_final = tmax;
-  if (!(std::isfinite(tmax) && tmax > 0))
-    throw Error("final time must be positive and finite (-ts_max_time), got " + std::to_string(tmax));
+  if (!(std::isfinite(tmax) && tmax > 0)) {
+    char got[32];
+    std::snprintf(got, sizeof(got), "%g", double(tmax));
+    throw Error(std::string("final time must be positive and finite (-ts_max_time), got ") + got);
+  }
 
   TSType t;
   FP_CHECK(TSGetType(ts_, &t));

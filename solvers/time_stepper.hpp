@@ -100,7 +100,7 @@ class TimeStepper {
   PetscInt steps_ = 0;
   bool quadrature_ = false, absorbing_ = false, follow_bound_ = false, check_positivity_ = false;
   bool stationary_reached_ = false;
-  bool interrupted_ = false;  // set by monitor() on a stop request
+  bool interrupted_ = false;  // set by post_step() on a stop request
   bool fused_ = false;
   double stationary_residual_ = -1, stationary_rate_ = -1;
   VecH work_;  // -until_stationary: L rho

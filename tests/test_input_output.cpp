@@ -382,8 +382,9 @@ BOOST_AUTO_TEST_CASE(output_directory_lock_and_cleanup) {
   // verify and bench own their own files only.
   if (rank() == 0) {
     fs::create_directories(d + "/ou-1d");
+    fs::create_directories(d + "/my-plots");
     for (const char* f : {"verify.json", "summary.png", "ou-1d/compare.json", "ou-1d/map.png",
-                          "bench.json", "summary.json"})
+                          "bench.json", "summary.json", "my-plots/map.png"})
       write_text(d + "/" + f, "old\n");
   }
   MPI_Barrier(world());
@@ -393,6 +394,7 @@ BOOST_AUTO_TEST_CASE(output_directory_lock_and_cleanup) {
       BOOST_TEST(!fs::exists(d + "/" + f), f);
     BOOST_TEST(fs::exists(d + "/bench.json"));
     BOOST_TEST(fs::exists(d + "/summary.json"));
+    BOOST_TEST(fs::exists(d + "/my-plots/map.png"));  // not a case directory: the user's
   }
   MPI_Barrier(world());
   { OutputLock l = prepare_output_dir(world(), d, OutputKind::bench); }
