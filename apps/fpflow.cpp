@@ -68,6 +68,9 @@ void print_summary(const nlohmann::json& summary, const std::string& dir) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A stop request is honoured from the start (and the handlers are installed again after
+  // PetscInitialize, which may install its own).
+  fpflow::install_stop_handlers();
   // MPI first, so that the command line is checked collectively (one line, from rank 0) before
   // PETSc reads it, and failures are reported after PETSc has finished.
   fpflow::MpiRuntime mpi(&argc, &argv);

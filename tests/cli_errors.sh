@@ -224,11 +224,13 @@ if [ -z "$(find out -name 'fpflow_*' 2>/dev/null)" ]; then ok "misspelt option: 
 else bad "misspelt option: frames were written before the error"; fi
 
 # --- one run per output directory ------------------------------------------------------------
+# Waits (at most 60 s) until a run has written its first frame: it holds its directory then.
+wait_for_frame() { for _ in $(seq 600); do [ -e "$1/fpflow.pvd" ] && return; sleep 0.1; done; }
 rm -rf busy
-$FP -dim 2 -da_grid_x 128 -da_grid_y 128 -ts_max_time 40 -progress_seconds 0.2 -output busy \
+$FP -dim 2 -da_grid_x 128 -da_grid_y 128 -ts_max_time 1000 -progress_seconds -1 -output busy \
   > first.txt 2>&1 &
 first=$!
-for _ in $(seq 100); do grep -q "^step" first.txt 2>/dev/null && break; sleep 0.1; done
+wait_for_frame busy
 $FP -dim 1 -progress_seconds -1 -output busy > second.txt 2> second-err.txt
 second=$?
 $MPI $FP verify -case heat-1d -output busy > third.txt 2> third-err.txt
@@ -319,14 +321,18 @@ interrupt() {  # name, signal, expected exit code, launcher...
   local name=$1 sig=$2 want=$3
   shift 3
   rm -rf sig
-  "$@" -dim 2 -da_grid_x 128 -da_grid_y 128 -ts_max_time 50 -progress_seconds 0.1 -output sig \
+  # Long enough (t = 1000) that only the signal can end it in time.
+  "$@" -dim 2 -da_grid_x 128 -da_grid_y 128 -ts_max_time 1000 -progress_seconds -1 -output sig \
     > sig-out.txt 2> sig-err.txt &
   local pid=$!
-  for _ in $(seq 200); do grep -q "^step" sig-out.txt 2>/dev/null && break; sleep 0.1; done
+  wait_for_frame sig
   # Signal the fpflow processes themselves (mpiexec would follow up with SIGKILL after 1 s).
   local targets
   targets=$(pgrep -P "$pid" -f fpflow || true)
   kill -"$sig" ${targets:-$pid}
+  # A missed signal must not hang the test: at most 60 s, then SIGKILL (and a failure).
+  for _ in $(seq 600); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+  kill -KILL $pid ${targets:-} 2>/dev/null
   wait $pid
   local code=$?
   /usr/bin/python3 - sig "$code" "$want" <<'PY'
@@ -337,8 +343,8 @@ pvd = open(os.path.join(d, "fpflow.pvd")).read()
 times = [float(t) for t in re.findall(r'timestep="([^"]+)"', pvd)]
 problems = []
 if code != want: problems.append(f"exit {code}, expected {want}")
-if s["status"] != "interrupted": problems.append("status " + s["status"])
-if not (s["t_final"] < s["t_requested"]): problems.append("t_final not below t_requested")
+if s["status"] != "interrupted": problems.append("status %s (%s)" % (s["status"], s.get("error")))
+elif not (s["t_final"] < s["t_requested"]): problems.append("t_final not below t_requested")
 if not times or times[-1] != s["t_final"]: problems.append("the last frame is not the last state")
 for f in re.findall(r'file="([^"]+)"', pvd):
     if not os.path.exists(os.path.join(d, f)): problems.append("missing " + f)
