@@ -87,11 +87,11 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
   FP_CHECK(DMDASetInterpolationType(dm_, DMDA_Q0));
   FP_CHECK(DMCoarsenHookAdd(dm_, keep_q0_on_coarsen, nullptr, nullptr));
   {
-    // -da_refine multiplies the cells inside DMSetFromOptions: refuse an overflow first.
+    // -da_refine multiplies the cells inside DMSetFromOptions: refuse an overflow first (the
+    // product over axes and the memory are checked below, on the final sizes).
     PetscInt refine = 0, factor[3] = {2, 2, 2};
     const char* fnames[3] = {"-da_refine_x", "-da_refine_y", "-da_refine_z"};
     FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, "-da_refine", &refine, nullptr));
-    std::array<std::int64_t, 3> fine{1, 1, 1};
     for (int a = 0; a < dim_; ++a) {
       FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, fnames[a], &factor[a], nullptr));
       double m = double(n[a]);
@@ -99,15 +99,14 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
       if (!(m <= double(PETSC_MAX_INT)))
         throw Error("-da_refine " + std::to_string(refine) + " makes " + std::string(1, "xyz"[a]) +
                     " more than the 2147483647 cells PETSc's 32-bit indices can number");
-      fine[a] = std::int64_t(m);
     }
-    spec_footprint_check(comm, fine, spec.footprint, dim_);
   }
   FP_CHECK(DMSetFromOptions(dm_));
   {
     // The final sizes and the requested ranks per axis (the DMDA's own fields: the public
-    // getters need a set-up DM), then PETSc's layout computed here and given to it, so that a
-    // grid too small for the ranks fails on every rank alike, as one line.
+    // getters need a set-up DM). Before any allocation: the grid must fit in 32-bit indices and
+    // in memory; then PETSc's layout, computed here and given to it, so that a grid too small
+    // for the ranks fails on every rank alike, as one line.
     const auto* dd = static_cast<const DM_DA*>(dm_.get()->data);
     const std::array<PetscInt, 3> M{dd->M, dim_ > 1 ? dd->N : 1, dim_ > 2 ? dd->P : 1};
     spec_footprint_check(comm, {M[0], M[1], M[2]}, spec.footprint, dim_);
