@@ -13,6 +13,7 @@
 #include "apps/bench_baseline.hpp"
 #include "apps/driver.hpp"
 #include "core/options.hpp"
+#include "core/signals.hpp"
 #include "io/output.hpp"
 
 #include <malloc.h>
@@ -141,13 +142,16 @@ int run_bench(MPI_Comm comm) {
     OptionsBlock opt(comm, nullptr, "fpflow bench: performance measurement");
     out = opt.string("-output", "Directory for bench.json (and scratch runs)", "bench-out");
     quick = opt.flag("-quick", "Small sizes (a smoke run for CI; the numbers mean little)", false);
-    steps = opt.integer("-steps", "Explicit steps timed per case", quick ? 20 : 100);
-    isteps = opt.integer("-implicit_steps", "Backward-Euler steps per implicit size", 4);
+    steps = opt.integer("-steps", "Explicit steps timed per case", quick ? 20 : 100, 3, PETSC_MAX_INT);
+    isteps = opt.integer("-implicit_steps", "Backward-Euler steps per implicit size", 4, 1,
+                         PETSC_MAX_INT);
     do_baseline = opt.flag("-baseline", "Run the PETSc-user baseline", true);
     do_implicit = opt.flag("-implicit", "Run the implicit multigrid sizes", true);
     do_frame = opt.flag("-frame", "Time one VTK frame", true);
-    sizes2 = {opt.integer("-explicit_size", "2-D explicit size (cells per axis)", quick ? 256 : 2048)};
-    size3 = opt.integer("-explicit_size_3d", "3-D explicit size (cells per axis)", quick ? 32 : 160);
+    sizes2 = {opt.integer("-explicit_size", "2-D explicit size (cells per axis)", quick ? 256 : 2048,
+                          8, PETSC_MAX_INT)};
+    size3 = opt.integer("-explicit_size_3d", "3-D explicit size (cells per axis)", quick ? 32 : 160,
+                        8, PETSC_MAX_INT);
     const std::vector<double> is = opt.reals(
         "-implicit_sizes", "Implicit 2-D sizes (cells per axis)",
         quick ? std::vector<double>{32, 64, 128, 256} : std::vector<double>{256, 512, 1024, 2048}, 8);
@@ -157,9 +161,11 @@ int run_bench(MPI_Comm comm) {
       isizes.push_back(PetscInt(v));
     }
   }
-  if (steps < 3) throw Error("-steps must be at least 3");
   if (option_given("-help")) return 0;
-  prepare_output_dir(comm, out);
+  // Every option has been read: a misspelt one fails before any measurement.
+  check_unused_options(comm, false);
+  // The lock, and an earlier run's bench.json gone (io/output.hpp).
+  const OutputLock lock = prepare_output_dir(comm, out, OutputKind::bench);
   const std::string scratch = out + "/runs";
   const std::string quiet = " -vtk 0 -progress_seconds -1 -output " + scratch;
   nlohmann::json j;
@@ -206,6 +212,7 @@ int run_bench(MPI_Comm comm) {
                 "updates/s", "B/update", "roofline", "matched", "baseline/s", "speedup",
                 "agreement", "B/cell");
   for (const Case& c : cases) {
+    if (stop_requested(comm)) throw Interrupted("bench stopped before the " + c.problem + " " + std::to_string(c.dim) + "-D case");
     const std::string args = "-problem " + c.problem + grid_args(c.dim, c.n) +
                              " -ts_type euler -fp_scheme sg -ts_max_steps " + std::to_string(steps);
     const Bandwidth here = stream_triad(comm, stream_n, stream_reps);
@@ -290,6 +297,7 @@ int run_bench(MPI_Comm comm) {
       std::printf("\n%-10s %12s %14s %14s %12s %12s %9s\n", "implicit", "unknowns", "KSP it/step",
                   "s/unknown", "step s", "1st step s", "B/cell");
     for (PetscInt n : isizes) {
+      if (stop_requested(comm)) throw Interrupted("bench stopped before the implicit sizes");
       const std::string args = "-problem ou" + grid_args(2, n) +
                                " -ts_type beuler -pc_type mg -ts_dt 0.01 -ts_max_steps " +
                                std::to_string(isteps);
@@ -313,6 +321,7 @@ int run_bench(MPI_Comm comm) {
 
   // 4. One VTK frame of a 2-D OU state (density, drift, current and the flow fields).
   if (do_frame) {
+    if (stop_requested(comm)) throw Interrupted("bench stopped before the VTK frame");
     const PetscInt n = sizes2[0];
     const std::string dir = out + "/frame";
     ScopedOptions opts("-problem ou" + grid_args(2, n) +

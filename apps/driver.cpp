@@ -1,8 +1,10 @@
 // apps/driver.cpp — Simulation: option resolution, initial data, run loop and summary.
 #include "apps/driver.hpp"
 
+#include "core/input_checks.hpp"
 #include "core/options.hpp"
 #include "core/profiling.hpp"
+#include "core/signals.hpp"
 #include "io/output.hpp"
 #include "solvers/steady_state.hpp"
 #include "verification/norms.hpp"
@@ -31,6 +33,24 @@ bool steady_flag_value() {
   PetscBool v = PETSC_FALSE, set = PETSC_FALSE;
   FP_CHECK(PetscOptionsGetBool(nullptr, nullptr, "-steady", &v, &set));
   return set && v;
+}
+
+// The per-cell footprint the grid is checked against before allocation (core/resources.hpp):
+// implicit when -steady or a -ts_type outside the explicit family is asked for.
+RunFootprint footprint(int dim, bool steady, bool box_stencil, bool frames, bool flow) {
+  RunFootprint f;
+  f.dim = dim;
+  f.box_stencil = box_stencil;
+  f.frames = frames;
+  f.flow_fields = flow;
+  f.implicit = steady;
+  if (!steady) {
+    char type[64] = {0};
+    PetscBool set = PETSC_FALSE;
+    FP_CHECK(PetscOptionsGetString(nullptr, nullptr, "-ts_type", type, sizeof(type), &set));
+    f.implicit = set && !is_explicit_ts_type(type);
+  }
+  return f;
 }
 
 std::string join(const std::vector<double>& v, int n) {
@@ -131,6 +151,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     steady_options_ = read_steady_options(comm);
     so.until_stationary = opt.real("-until_stationary",
                                    "Time mode: stop once ||L rho||_1 <= TOL max_rate ||rho||_1", 0);
+    if (so.until_stationary < 0) throw Error("-until_stationary must be >= 0 (0: off)");
     so.progress_seconds = opt.real("-progress_seconds",
                                    "Seconds between progress lines (0: every step, <0: none)", 2.0);
     output_ = opt.string("-output", "Output directory (summary.json, options.txt, VTK series)",
@@ -144,13 +165,15 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
                          "max rho (cells below it get mask 0)", 1e-12);
     if (!(pf_floor_ > 0)) throw Error("-pf_floor must be positive");
     output_every_ = opt.integer("-output_every",
-                                "Write a VTK frame every N steps (0: about 10 frames per run)", 0);
+                                "Write a VTK frame every N steps (0: about 10 frames per run)", 0,
+                                0, PETSC_MAX_INT);
     t_final_ = problem_->default_t_final();
     spec.stencil_width = FokkerPlanckOperator::stencil_width(scheme_);
     spec.box_stencil = !problem_->diagonal_diffusion() && dim > 1;
 
     const bool help_only = option_given("-help");
-    if (!help_only) prepare_output_dir(comm, output_);
+    if (!help_only) output_lock_ = prepare_output_dir(comm, output_);
+    spec.footprint = footprint(dim, steady_, spec.box_stencil, vtk && !help_only, flow_fields_);
     grid_ = std::make_unique<Grid>(comm, spec);
     problem_->set_domain(grid_->box(), {grid_->bc(0), grid_->bc(1), grid_->bc(2)});
     op_ = std::make_unique<FokkerPlanckOperator>(*grid_, *problem_, scheme_, limiter_, cross_);
@@ -208,7 +231,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     PetscReal tmax;
     FP_CHECK(TSGetMaxTime(stepper_->ts(), &tmax));
     t_final_ = tmax;
-    if (!(t_final_ > 0)) throw Error("final time must be positive (-ts_max_time)");
+    check_time_span(stepper_->ts());
     if (vtk && !help_only) {
       writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_, vtk_compressor_);
       if (output_every_ <= 0)
@@ -321,6 +344,8 @@ nlohmann::json Simulation::run() {
   } else {
     stepper_->solve(rho_);
   }
+  // A stop request ends the time loop at a step boundary (-steady: after the solve).
+  const bool interrupted = steady_ ? stop_requested(comm_) : stepper_->interrupted();
   const double wall = MPI_Wtime() - wall0;
   const double t = steady_ ? 0.0 : stepper_->time();
   if (!steady_ && writer_ && last_frame_step_ != stepper_->steps()) write_frame(t, rho_);
@@ -330,7 +355,11 @@ nlohmann::json Simulation::run() {
   const double absorbed = steady_ ? 0.0 : stepper_->absorbed_mass(mass0_, m1);
   nlohmann::json j;
   const int dim = grid_->dim();
-  j["status"] = "ok";
+  j["status"] = interrupted ? "interrupted" : "ok";
+  if (interrupted) {
+    j["signal"] = stop_signal_name();
+    if (!steady_) j["t_requested"] = t_final_;
+  }
   j["problem"] = problem_name_;
   j["description"] = problem_->description();
   j["parameters"] = problem_->parameters();
@@ -426,7 +455,8 @@ nlohmann::json Simulation::run() {
   }
   norms_ev.end();
   if (writer_) j["vtk"] = {{"pvd", output_ + "/fpflow.pvd"}, {"frames", writer_->frames()}};
-  const std::string broken = broken_promise(j);
+  // (An interrupted run says so; it did not promise to reach the end.)
+  const std::string broken = interrupted ? std::string() : broken_promise(j);
   if (!broken.empty()) {
     j["status"] = "failed";
     j["error"] = broken;
@@ -443,6 +473,12 @@ nlohmann::json Simulation::run() {
     }
   }
   throw_if_any(comm_, err);
+  if (interrupted) {
+    std::ostringstream where;
+    where << "stopped at t = " << t;
+    if (!steady_) where << " of " << t_final_ << " after " << stepper_->steps() << " steps";
+    throw Interrupted(where.str() + "; last state and summary.json in " + output_);
+  }
   if (j["status"] == "failed") throw RunFailed(j["error"].get<std::string>());
   return j;
 }
@@ -514,13 +550,7 @@ void print_all_problem_help(MPI_Comm comm, int dim) {
 }
 
 void write_failure_summary(MPI_Comm comm, const std::string& dir, const std::string& message) {
-  if (comm_rank(comm) != 0 || dir.empty() || !std::filesystem::is_directory(dir)) return;
-  try {
-    nlohmann::json j = {{"status", "failed"}, {"error", message}};
-    write_file_atomic(dir + "/summary.json", j.dump(2) + "\n");
-  } catch (...) {
-    // The directory is not writable: the error line on stderr is all we can give.
-  }
+  write_status_record(comm, dir, "summary.json", "failed", {{"error", message}});
 }
 
 }  // namespace fpflow

@@ -2,6 +2,7 @@
 // -> VTK series and summary.json. Used by the fpflow executable and by the tests.
 #pragma once
 
+#include "io/output.hpp"
 #include "io/vtk_writer.hpp"
 #include "operators/fp_operator.hpp"
 #include "problems/problem.hpp"
@@ -28,6 +29,8 @@ class Simulation {
   // Reads every option (so -help lists them all) and sets everything up; no time stepping yet.
   explicit Simulation(MPI_Comm comm);
   // Integrates to the final time, writes output; returns the summary (also in summary.json).
+  // Stopped by SIGINT/SIGTERM (core/signals.hpp): writes the last state as a frame and the
+  // summary with "status": "interrupted", then throws Interrupted.
   nlohmann::json run();
 
   const Grid& grid() const { return *grid_; }
@@ -47,6 +50,7 @@ class Simulation {
   double linear_rtol() const;
 
   MPI_Comm comm_;
+  OutputLock output_lock_;  // this run's claim on its output directory (io/output.hpp)
   std::unique_ptr<Problem> problem_;
   std::unique_ptr<Grid> grid_;
   std::unique_ptr<FokkerPlanckOperator> op_;
@@ -71,7 +75,8 @@ class Simulation {
 // Prints the options of every registered problem (for -help), without running anything.
 void print_all_problem_help(MPI_Comm comm, int dim);
 
-// Writes {"status": "failed", "error": message} as summary.json if `dir` is usable (rank 0).
+// Writes {"status": "failed", "error": message} as summary.json if `dir` is usable (rank 0) and
+// not another run's (io/output.hpp write_status_record).
 void write_failure_summary(MPI_Comm comm, const std::string& dir, const std::string& message);
 
 }  // namespace fpflow

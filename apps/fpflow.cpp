@@ -16,7 +16,10 @@
 #include "apps/bench.hpp"
 #include "apps/driver.hpp"
 #include "apps/verify.hpp"
+#include "core/input_checks.hpp"
 #include "core/options.hpp"
+#include "core/signals.hpp"
+#include "io/output.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -34,7 +37,8 @@ std::string help_intro() {
     s += "  " + name + pad + fpflow::make_problem(name)->description() + "\n";
   }
   s += "Grid: -dim, -da_grid_x/y/z, -box_lo/-box_hi, -bc reflecting|periodic|absorbing.\n"
-       "Scheme: -fp_scheme sg|muscl|upwind|pflow. Time: -ts_type, -ts_dt, -ts_max_time, or -steady.\n"
+       "Scheme: -fp_scheme sghr|sg|muscl|upwind|pflow, -fp_cross limited|monotone|average.\n"
+       "Time: -ts_type, -ts_dt, -ts_max_time, or -steady.\n"
        "Output: -output DIR (summary.json, options.txt, fpflow.pvd).\n"
        "Subcommand: fpflow verify [-case NAME,...] [-output DIR] [-inject_fault] runs the\n"
        "grid-versus-particles verification suite (fpflow verify -list names the cases).\n"
@@ -43,95 +47,123 @@ std::string help_intro() {
   return s;
 }
 
-// Options given but never read: a warning, or an error with -options_left (checked after the
-// run because PETSc reads some options only while solving, e.g. -ksp_converged_reason).
-void check_unused_options(bool root) {
-  std::string unused;
-  for (const auto& o : fpflow::unused_options())
-    if (o != "-options_left") unused += (unused.empty() ? "" : " ") + o;
-  if (unused.empty()) return;
-  PetscBool strict = PETSC_FALSE, set = PETSC_FALSE;
-  FP_CHECK(PetscOptionsGetBool(nullptr, nullptr, "-options_left", &strict, &set));
-  if (set && strict)
-    throw fpflow::Error("unused option(s): " + unused + " (misspelt? see fpflow -help)");
-  if (!set && root)
-    std::fprintf(stderr, "fpflow: warning: option(s) not used: %s (see fpflow -help)\n",
-                 unused.c_str());
+
+// The record a failed or interrupted invocation leaves in its output directory.
+std::string record_name(const std::string& subcommand) {
+  return subcommand.empty() ? "summary.json" : subcommand + ".json";
+}
+
+// The -output the options database holds now (command line, options files, PETSC_OPTIONS).
+std::string output_option(const std::string& fallback) {
+  char buf[4096] = {0};
+  PetscBool set = PETSC_FALSE;
+  if (PetscOptionsGetString(nullptr, nullptr, "-output", buf, sizeof(buf), &set) == 0 && set &&
+      buf[0])
+    return buf;
+  return fallback;
+}
+
+void print_summary(const nlohmann::json& summary, const std::string& dir) {
+  std::printf("fpflow: %s %dD, %s cells, ", summary["problem"].get<std::string>().c_str(),
+              summary["dim"].get<int>(), summary["cells"].dump().c_str());
+  if (summary.contains("steady"))
+    std::printf("stationary law in %d iterations (residual %.2e)",
+                summary["steady"]["iterations"].get<int>(),
+                summary["steady"]["residual"].get<double>());
+  else
+    std::printf("t = %g in %lld steps", summary["t_final"].get<double>(),
+                summary["steps"].get<long long>());
+  std::printf(", mass %.15g -> %.15g", summary["mass_initial"].get<double>(),
+              summary["mass_final"].get<double>());
+  if (summary.contains("error"))
+    std::printf(", L1 error %.3e", summary["error"]["L1"].get<double>());
+  std::printf("\nfpflow: summary in %s/summary.json\n", dir.c_str());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  int code = 0;
-  // `fpflow verify ...` runs the verification suite; the word is not a PETSc option.
-  const bool verify = argc > 1 && std::string(argv[1]) == "verify";
-  const bool bench = argc > 1 && std::string(argv[1]) == "bench";
-  if (verify || bench) {
+  // A stop request is honoured from the start (and the handlers are installed again after
+  // PetscInitialize, which may install its own).
+  fpflow::install_stop_handlers();
+  // MPI first, so that the command line is checked collectively (one line, from rank 0) before
+  // PETSc reads it, and failures are reported after PETSc has finished.
+  fpflow::MpiRuntime mpi(&argc, &argv);
+  const MPI_Comm world = MPI_COMM_WORLD;
+  const bool root = fpflow::comm_rank(world) == 0;
+  fpflow::CommandLine line;
+  std::string output;
+  // Every failure: one line on stderr, and a failure record where an earlier success could
+  // otherwise stand (not in a directory another run holds).
+  auto fail = [&](const std::string& what, bool record) {
+    if (root) std::fprintf(stderr, "fpflow: error: %s\n", what.c_str());
+    if (record)
+      fpflow::write_status_record(world, output, record_name(line.subcommand), "failed",
+                                  {{"error", what}});
+    return 1;
+  };
+  try {
+    fpflow::check_command_line(world, argc, argv, line);
+  } catch (const std::exception& e) {
+    output = line.output;
+    return fail(e.what(), true);
+  }
+  output = line.output;
+  // `fpflow verify ...` / `fpflow bench ...`: the word is not a PETSc option.
+  const std::string sub = line.subcommand;
+  if (!sub.empty()) {
     for (int i = 1; i + 1 < argc; ++i) argv[i] = argv[i + 1];
     --argc;
   }
+  int code = 0;
   try {
     const std::string help = help_intro();  // PETSc prints it during initialisation
     fpflow::Session session(&argc, &argv, help.c_str());
+    fpflow::install_stop_handlers();
+    output = output_option(output);
+    fpflow::check_numeric_options();
     const MPI_Comm comm = PETSC_COMM_WORLD;
-    const bool root = fpflow::comm_rank(comm) == 0;
-    std::string output = "fpflow-out";
-    if (verify || bench) {
+    if (!sub.empty()) {
       try {
-        code = verify ? fpflow::run_verify(comm) : fpflow::run_bench(comm);
-        check_unused_options(root);
-      } catch (const std::exception& e) {
-        if (root)
-          std::fprintf(stderr, "fpflow: error: %s: %s\n", verify ? "verify" : "bench", e.what());
-        code = 1;
+        code = sub == "verify" ? fpflow::run_verify(comm) : fpflow::run_bench(comm);
+        fpflow::check_unused_options(comm, true);
+      } catch (const fpflow::OutputBusy& e) {
+        throw fpflow::OutputBusy(sub + ": " + e.what());
+      } catch (const fpflow::Error& e) {
+        throw fpflow::Error(sub + ": " + e.what());
       }
       return code;
     }
-    try {
-      {
-        char buf[4096] = {0};
-        PetscBool set = PETSC_FALSE;
-        FP_CHECK(PetscOptionsGetString(nullptr, nullptr, "-output", buf, sizeof(buf), &set));
-        if (set) output = buf;
-      }
-      const bool want_help = fpflow::option_given("-help");
-      fpflow::Simulation sim(comm);
-      if (want_help) {
-        PetscInt dim = 2;
-        FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, "-dim", &dim, nullptr));
-        fpflow::print_all_problem_help(comm, int(dim));
-        return 0;
-      }
-      const auto summary = sim.run();
-      check_unused_options(root);
-      if (root) {
-        std::printf("fpflow: %s %dD, %s cells, ", summary["problem"].get<std::string>().c_str(),
-                    summary["dim"].get<int>(), summary["cells"].dump().c_str());
-        if (summary.contains("steady"))
-          std::printf("stationary law in %d iterations (residual %.2e)",
-                      summary["steady"]["iterations"].get<int>(),
-                      summary["steady"]["residual"].get<double>());
-        else
-          std::printf("t = %g in %lld steps", summary["t_final"].get<double>(),
-                      summary["steps"].get<long long>());
-        std::printf(", mass %.15g -> %.15g", summary["mass_initial"].get<double>(),
-                    summary["mass_final"].get<double>());
-        if (summary.contains("error"))
-          std::printf(", L1 error %.3e", summary["error"]["L1"].get<double>());
-        std::printf("\nfpflow: summary in %s/summary.json\n", sim.output_dir().c_str());
-      }
-    } catch (const fpflow::RunFailed& e) {
-      // The full summary, marked failed with this reason, is written already.
-      if (root) std::fprintf(stderr, "fpflow: error: %s\n", e.what());
-      code = 1;
-    } catch (const std::exception& e) {
-      if (root) std::fprintf(stderr, "fpflow: error: %s\n", e.what());
-      fpflow::write_failure_summary(comm, output, e.what());
-      code = 1;
+    const bool want_help = fpflow::option_given("-help");
+    fpflow::Simulation sim(comm);
+    if (want_help) {
+      PetscInt dim = 2;
+      FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, "-dim", &dim, nullptr));
+      fpflow::print_all_problem_help(comm, int(dim));
+      return 0;
     }
+    // Every fpflow option has been read by now: a misspelt one fails before any work; solver
+    // options PETSc reads while solving are checked again after the run.
+    fpflow::check_unused_options(comm, false);
+    const auto summary = sim.run();
+    fpflow::check_unused_options(comm, true);
+    if (root) print_summary(summary, sim.output_dir());
+  } catch (const fpflow::Interrupted& e) {
+    // A run has written its summary itself; verify and bench are marked here.
+    const std::string where =
+        sub.empty() ? e.what() : std::string(e.what()) + "; " + output + "/" + record_name(sub) +
+                                     " says \"interrupted\"";
+    if (root)
+      std::fprintf(stderr, "fpflow: interrupted by %s: %s\n", fpflow::stop_signal_name(),
+                   where.c_str());
+    if (!sub.empty())
+      fpflow::write_status_record(world, output, record_name(sub), "interrupted",
+                                  {{"signal", fpflow::stop_signal_name()}, {"error", e.what()}});
+    code = fpflow::stop_exit_code();
+  } catch (const fpflow::OutputBusy& e) {
+    code = fail(e.what(), false);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "fpflow: error: %s\n", e.what());
-    code = 1;
+    code = fail(e.what(), true);
   }
   return code;
 }

@@ -3,6 +3,7 @@
 
 #include "apps/driver.hpp"
 #include "core/options.hpp"
+#include "core/signals.hpp"
 #include "io/output.hpp"
 #include "verification/compare.hpp"
 #include "verification/flow_particles.hpp"
@@ -146,7 +147,7 @@ Settings read_settings(MPI_Comm comm, const std::vector<Case>& cases) {
   s.list = opt.flag("-list", "List the cases and exit", false);
   s.output = opt.string("-output", "Output directory (verify.json, plots, grid runs)", s.output);
   s.particles = double(opt.integer("-particles", "Particles per case (full-share cases)", 1000000));
-  s.seed = std::uint32_t(opt.integer("-seed", "Random seed (Philox key)", 1));
+  s.seed = std::uint32_t(opt.integer("-seed", "Random seed (Philox key)", 1, 0, PETSC_MAX_INT));
   s.delta = opt.real("-delta", "False-alarm probability of each gate", s.delta);
   s.inject_fault = opt.flag("-inject_fault",
                             "Power check: the particles see the diffusion times -fault_scale", false);
@@ -165,6 +166,7 @@ Settings read_settings(MPI_Comm comm, const std::vector<Case>& cases) {
   // The moment gates use a normal approximation (z SE): keep N where it holds.
   if (!(s.particles >= 10000)) throw Error("-particles must be at least 10000");
   if (!(s.delta > 0 && s.delta < 0.5)) throw Error("-delta must be in (0, 0.5)");
+  if (!(s.fault > 0)) throw Error("-fault_scale must be positive");
   return s;
 }
 
@@ -480,16 +482,10 @@ int run_verify(MPI_Comm comm) {
       for (const auto& c : cases) std::printf("%-20s %s\n", c.name.c_str(), c.what.c_str());
     return 0;
   }
-  prepare_output_dir(comm, s.output);
-  // A verify.json from an earlier run must not stand for this one if this one fails.
-  {
-    std::string err;
-    std::error_code ec;
-    if (root && std::filesystem::exists(s.output + "/verify.json") &&
-        !std::filesystem::remove(s.output + "/verify.json", ec))
-      err = "cannot remove the old " + s.output + "/verify.json: " + ec.message();
-    throw_if_any(comm, err);
-  }
+  // Every option has been read: a misspelt one fails before any case runs.
+  check_unused_options(comm, false);
+  // The lock, and an earlier run's verify.json, plots and case data gone (io/output.hpp).
+  const OutputLock lock = prepare_output_dir(comm, s.output, OutputKind::verify);
   if (root)
     std::printf("fpflow verify: %g particles per case, delta = %g per gate, seed %u%s\n",
                 s.particles, s.delta, s.seed,
@@ -502,15 +498,16 @@ int run_verify(MPI_Comm comm) {
                 "pass", "threshold = statistical + grid + time step  (N, K)");
   for (const auto& c : cases) {
     if (std::find(s.cases.begin(), s.cases.end(), c.name) == s.cases.end()) continue;
+    if (stop_requested(comm)) throw Interrupted("verify stopped before case " + c.name);
     CaseResult r;
     try {
       r = c.pf ? run_pf_case(comm, c, s) : run_case(comm, c, s);
+    } catch (const Interrupted&) {
+      throw Interrupted("verify stopped during case " + c.name);
     } catch (const std::exception& e) {
-      if (root) {
-        nlohmann::json j = {{"status", "failed"}, {"all_pass", false}, {"cases", rows},
-                            {"error", "case " + c.name + ": " + e.what()}};
-        write_file_atomic(s.output + "/verify.json", j.dump(2) + "\n");
-      }
+      write_status_record(comm, s.output, "verify.json", "failed",
+                          {{"all_pass", false}, {"cases", rows},
+                           {"error", "case " + c.name + ": " + e.what()}});
       throw Error("case " + c.name + ": " + e.what());
     }
     bool pass = true;

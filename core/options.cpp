@@ -1,8 +1,13 @@
 // core/options.cpp — OptionsBlock and friends over PETSc's options-database internals.
 #include "core/options.hpp"
 
+#include "core/input_checks.hpp"
+
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
+#include <set>
+#include <sstream>
 
 namespace fpflow {
 
@@ -15,28 +20,52 @@ OptionsBlock::OptionsBlock(MPI_Comm comm, const char* prefix, const char* title)
 
 OptionsBlock::~OptionsBlock() { PetscOptionsEnd_Private(&items_); }
 
-PetscInt OptionsBlock::integer(const char* name, const char* help, PetscInt def, bool* set) {
-  PetscInt v = def;
+bool OptionsBlock::raw(const char* name, std::string& text) const {
+  char buf[4096] = {0};
   PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsInt_Private(&items_, name, help, nullptr, def, &v, &s, PETSC_MIN_INT,
+  FP_CHECK(PetscOptionsGetString(nullptr, prefix_.empty() ? nullptr : prefix_.c_str(), name, buf,
+                                 sizeof(buf), &s));
+  text = buf;
+  return s;
+}
+
+PetscInt OptionsBlock::integer(const char* name, const char* help, PetscInt def, bool* set) {
+  return integer(name, help, def, PETSC_MIN_INT, PETSC_MAX_INT, set);
+}
+
+PetscInt OptionsBlock::integer(const char* name, const char* help, PetscInt def, PetscInt lo,
+                               PetscInt hi, bool* set) {
+  std::string text;
+  const bool given = raw(name, text);
+  const PetscInt v = given ? PetscInt(parse_integer(full_name(name), text, lo, hi)) : def;
+  // PETSc's read of the same (now valid) text lists the option under -help.
+  PetscInt petsc = def;
+  PetscBool s = PETSC_FALSE;
+  FP_CHECK(PetscOptionsInt_Private(&items_, name, help, nullptr, def, &petsc, &s, PETSC_MIN_INT,
                                    PETSC_MAX_INT));
-  if (set) *set = s;
+  if (set) *set = given;
   return v;
 }
 
 double OptionsBlock::real(const char* name, const char* help, double def, bool* set) {
-  PetscReal v = def;
+  std::string text;
+  const bool given = raw(name, text);
+  const double v = given ? parse_real(full_name(name), text) : def;
+  PetscReal petsc = def;
   PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsReal_Private(&items_, name, help, nullptr, def, &v, &s));
-  if (set) *set = s;
+  FP_CHECK(PetscOptionsReal_Private(&items_, name, help, nullptr, def, &petsc, &s));
+  if (set) *set = given;
   return v;
 }
 
 bool OptionsBlock::flag(const char* name, const char* help, bool def, bool* set) {
-  PetscBool v = def ? PETSC_TRUE : PETSC_FALSE;
+  std::string text;
+  const bool given = raw(name, text);
+  const bool v = given ? parse_flag(full_name(name), text) : def;
+  PetscBool petsc = def ? PETSC_TRUE : PETSC_FALSE;
   PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsBool_Private(&items_, name, help, nullptr, v, &v, &s));
-  if (set) *set = s;
+  FP_CHECK(PetscOptionsBool_Private(&items_, name, help, nullptr, petsc, &petsc, &s));
+  if (set) *set = given;
   return v;
 }
 
@@ -72,6 +101,18 @@ std::string OptionsBlock::choice(const char* name, const char* help,
 // more, and refuse a list that fills it.
 std::vector<double> OptionsBlock::reals(const char* name, const char* help,
                                         const std::vector<double>& def, int max_n, bool* set) {
+  std::string text;
+  std::vector<double> parsed;
+  if (raw(name, text)) {
+    // PETSc would stop at max_n values without a word, and accept "inf" or "1e400".
+    std::stringstream items(text);
+    std::string item;
+    while (std::getline(items, item, ',')) parsed.push_back(parse_real(full_name(name), item));
+    if (parsed.empty()) throw Error(full_name(name) + " needs a value");
+    if (int(parsed.size()) > max_n)
+      throw Error(full_name(name) + " takes at most " + std::to_string(max_n) + " values, got " +
+                  std::to_string(parsed.size()) + " (" + text + ")");
+  }
   std::vector<PetscReal> buf((max_n > 0 ? max_n : 1) + 1);
   for (size_t i = 0; i < buf.size() && i < def.size(); ++i) buf[i] = def[i];
   PetscInt n = PetscInt(buf.size());
@@ -79,8 +120,7 @@ std::vector<double> OptionsBlock::reals(const char* name, const char* help,
   FP_CHECK(PetscOptionsRealArray_Private(&items_, name, help, nullptr, buf.data(), &n, &s));
   if (set) *set = s;
   if (!s) return def;
-  if (n > max_n) throw too_many(name, max_n);
-  return std::vector<double>(buf.begin(), buf.begin() + n);
+  return parsed;
 }
 
 std::vector<std::string> OptionsBlock::strings(const char* name, const char* help,
@@ -130,6 +170,35 @@ std::vector<std::string> unused_options() {
   for (PetscInt i = 0; i < n; ++i) out.push_back(std::string("-") + names[i]);
   PetscOptionsLeftRestore(nullptr, &n, &names, &values);
   return out;
+}
+
+namespace {
+// Option families PETSc reads only while solving (a preconditioner's levels at the first
+// linear solve, viewers at the end of a solve): they are checked after the run.
+bool read_while_solving(const std::string& name) {
+  for (const char* family : {"ksp_", "pc_", "snes_", "mg_", "mat_", "sub_", "_view", "view_"})
+    if (name.find(family) != std::string::npos) return true;
+  return false;
+}
+}  // namespace
+
+void check_unused_options(MPI_Comm comm, bool final) {
+  static std::set<std::string> warned;
+  if (option_given("-help")) return;
+  std::string unused;
+  for (const auto& o : unused_options())
+    if (o != "-options_left" && (final || !read_while_solving(o)) && !warned.count(o))
+      unused += (unused.empty() ? "" : " ") + o;
+  if (unused.empty()) return;
+  PetscBool strict = PETSC_FALSE, set = PETSC_FALSE;
+  FP_CHECK(PetscOptionsGetBool(nullptr, nullptr, "-options_left", &strict, &set));
+  if (set && strict)
+    throw Error("unused option(s): " + unused + " (misspelt? see fpflow -help)");
+  if (!set && comm_rank(comm) == 0)
+    std::fprintf(stderr, "fpflow: warning: option(s) not used: %s (see fpflow -help)\n",
+                 unused.c_str());
+  std::stringstream names(unused);
+  for (std::string o; names >> o;) warned.insert(o);
 }
 
 }  // namespace fpflow

@@ -18,7 +18,12 @@ class OptionsBlock {
   OptionsBlock(const OptionsBlock&) = delete;
   OptionsBlock& operator=(const OptionsBlock&) = delete;
 
+  // Values are parsed by fpflow (core/input_checks.hpp), not PETSc: an integer must be whole
+  // digits within 32 bits (PETSc wraps 4294967360 to 64), a real finite ("inf", "1e400" fail).
   PetscInt integer(const char* name, const char* help, PetscInt def, bool* set = nullptr);
+  // An integer in [lo, hi]: "-output_every must be at least 0, got -3".
+  PetscInt integer(const char* name, const char* help, PetscInt def, PetscInt lo, PetscInt hi,
+                   bool* set = nullptr);
   double real(const char* name, const char* help, double def, bool* set = nullptr);
   bool flag(const char* name, const char* help, bool def, bool* set = nullptr);
   // The whole value, whatever its length (PETSc's own reads cut at a fixed buffer).
@@ -27,7 +32,7 @@ class OptionsBlock {
   // One of `choices`; anything else is an error naming the valid choices.
   std::string choice(const char* name, const char* help, const std::vector<std::string>& choices,
                      const std::string& def);
-  // Comma-separated reals, at most max_n (more is an error); returns def when not given.
+  // Comma-separated finite reals, at most max_n (more is an error); returns def when not given.
   std::vector<double> reals(const char* name, const char* help, const std::vector<double>& def,
                             int max_n, bool* set = nullptr);
   // Comma-separated strings, at most max_n (more is an error); returns def when not given.
@@ -36,6 +41,9 @@ class OptionsBlock {
 
  private:
   Error too_many(const char* name, int max_n) const;
+  // The text given for -<prefix>name, if any (read before PETSc parses it).
+  bool raw(const char* name, std::string& text) const;
+  std::string full_name(const char* name) const { return "-" + prefix_ + (name + 1); }
   PetscOptionItems items_{};
   std::string prefix_;
 };
@@ -58,5 +66,11 @@ class ScopedOptions {
 
 // Options that were given but never read: a misspelt option must not pass silently.
 std::vector<std::string> unused_options();
+
+// Collective. Options given but not read so far: an Error with -options_left, else a warning
+// (rank 0, once per option). Before the run (final = false) options of the solver families
+// PETSc reads only while solving (-ksp_*, -pc_*, -snes_*, -mg_*, -mat_*, -sub_*, *_view*) are
+// left for the check after the run (final = true), which covers everything.
+void check_unused_options(MPI_Comm comm, bool final);
 
 }  // namespace fpflow

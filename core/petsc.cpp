@@ -34,13 +34,34 @@ void check(PetscErrorCode ierr, const char* what) {
 
 void install_error_handler() { PetscPushErrorHandler(capture_handler, nullptr); }
 
+MpiRuntime::MpiRuntime(int* argc, char*** argv) {
+  int done = 0;
+  MPI_Initialized(&done);
+  if (!done) {
+    MPI_Init(argc, argv);
+    owned_ = true;
+  }
+}
+
+MpiRuntime::~MpiRuntime() {
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (owned_ && !finalized) MPI_Finalize();
+}
+
 Session::Session(int* argc, char*** argv, const char* help) {
-  PetscErrorCode ierr = PetscInitialize(argc, argv, nullptr, help);
-  if (ierr) throw Error("PetscInitialize failed");
   // -fpflow_traceback keeps PETSc's own multi-line error traces (for debugging fpflow itself).
-  PetscBool trace = PETSC_FALSE;
-  PetscOptionsHasName(nullptr, nullptr, "-fpflow_traceback", &trace);
+  // Otherwise the capturing handler is installed before PetscInitialize (PETSc allows it), so
+  // that errors raised while PETSc reads options files are captured as well.
+  bool trace = false;
+  for (int i = 1; i < *argc; ++i) trace = trace || std::string((*argv)[i]) == "-fpflow_traceback";
   if (!trace) install_error_handler();
+  const PetscErrorCode ierr = PetscInitialize(argc, argv, nullptr, help);
+  if (ierr) {
+    const std::string msg = last_petsc_error();
+    throw Error(msg.empty() ? "PETSc could not start (PetscInitialize error " + std::to_string(ierr) + ")"
+                            : msg);
+  }
   // PETSc 3.18's PC package registers a "PCMPI" log stage that is only used by the MPI linear
   // solver server; -log_view would list it as an empty "Unknown" stage in every fpflow run.
   PetscBool server = PETSC_FALSE;

@@ -140,7 +140,22 @@ class LocalVec {
   Vec v_ = nullptr;
 };
 
+// MPI_Init/MPI_Finalize around the whole program (PETSc then leaves MPI alone), so fpflow can
+// check its command line collectively before PetscInitialize and report failures afterwards.
+class MpiRuntime {
+ public:
+  MpiRuntime(int* argc, char*** argv);
+  ~MpiRuntime();
+  MpiRuntime(const MpiRuntime&) = delete;
+  MpiRuntime& operator=(const MpiRuntime&) = delete;
+
+ private:
+  bool owned_ = false;
+};
+
 // PetscInitialize/PetscFinalize. Construct first in main so every Handle dies before finalize.
+// An error PETSc raises while initialising (e.g. a syntax error in an options file) becomes an
+// Error with PETSc's own one-line message (no trace), unless -fpflow_traceback is given.
 class Session {
  public:
   Session(int* argc, char*** argv, const char* help);

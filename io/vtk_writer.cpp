@@ -5,6 +5,7 @@
 
 #include <vtkCellData.h>
 #include <vtkDoubleArray.h>
+#include <vtkErrorCode.h>
 #include <vtkImageData.h>
 #include <vtkNew.h>
 #include <vtkXMLImageDataWriter.h>
@@ -16,6 +17,21 @@
 namespace fpflow {
 
 namespace {
+// True when the file ends with VTK's closing tag (complete XML file).
+bool ends_with_closing_tag(const std::string& path) {
+  static const std::string tag = "</VTKFile>";
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[64] = {0};
+  std::size_t n = 0;
+  if (std::fseek(f, -long(sizeof(buf)), SEEK_END) != 0) std::rewind(f);
+  n = std::fread(buf, 1, sizeof(buf), f);
+  std::fclose(f);
+  const std::string tail(buf, n);
+  const auto at = tail.rfind(tag);
+  return at != std::string::npos && tail.find_first_not_of(" \n\r", at + tag.size()) == std::string::npos;
+}
+
 std::string fmt_double(double v) {
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%.17g", v);
@@ -25,6 +41,9 @@ std::string fmt_double(double v) {
 
 VtkSeriesWriter::VtkSeriesWriter(const Grid& grid, std::string dir, std::string compressor)
     : grid_(grid), dir_(std::move(dir)), compressor_(std::move(compressor)) {
+  // fpflow reports a failed write itself, as one line; VTK's own multi-line report would
+  // duplicate it on every rank.
+  vtkObject::GlobalWarningDisplayOff();
   std::string err;
   if (comm_rank(grid_.comm()) == 0) {
     std::error_code ec;
@@ -82,9 +101,24 @@ void VtkSeriesWriter::write(double t, const Frame& f) {
     if (compressor_ == "none") w->SetCompressorTypeToNone();
     else if (compressor_ == "zlib") w->SetCompressorTypeToZLib();
     else w->SetCompressorTypeToLZ4();
-    if (w->Write() != 1) err = "cannot write VTK piece " + path;
-    else if (std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
-      err = "cannot rename VTK piece " + path;
+    const std::string tmp = path + ".tmp";
+    if (w->Write() != 1 || w->GetErrorCode() != vtkErrorCode::NoError) {
+      const unsigned long code = w->GetErrorCode();
+      std::remove(tmp.c_str());
+      err = "cannot write " + path + ": " +
+            (code == vtkErrorCode::OutOfDiskSpaceError ? std::string("no space left on device")
+             : code == vtkErrorCode::NoError           ? std::string("VTK writer failed")
+                                                       : std::string(vtkErrorCode::GetStringFromErrorCode(code)));
+    } else {
+      // VTK closes its stream without checking the last flush: a file cut short (full disk,
+      // file-size limit) lacks the closing tag and must not be renamed into place.
+      if (!ends_with_closing_tag(tmp)) {
+        std::remove(tmp.c_str());
+        err = "cannot write " + path + ": the file is incomplete (disk full or file too large)";
+      } else {
+        commit_file(tmp, path);
+      }
+    }
   } catch (const std::exception& e) {
     err = e.what();
   }

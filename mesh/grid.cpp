@@ -3,6 +3,8 @@
 
 #include "core/options.hpp"
 
+#include <petsc/private/dmdaimpl.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +28,14 @@ std::string to_string(Boundary b) {
 }
 
 namespace {
+// The grid must fit in 32-bit indices and in memory (core/resources.hpp); -da_grid_* values
+// are named in the message.
+void spec_footprint_check(MPI_Comm comm, const std::array<std::int64_t, 3>& cells,
+                          RunFootprint f, int dim) {
+  f.dim = dim;
+  check_grid_fits(comm, cells, f);
+}
+
 // Coarse DMDAs made by DMCoarsen (multigrid) must also use cell-centred Q0 transfer; PETSc does
 // not carry the interpolation type over in every dimension, so the hook sets it and re-arms
 // itself on the coarse grid for the next level down.
@@ -76,14 +86,41 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
   // Cell-centred unknowns: piecewise-constant transfer and M -> M/2 coarsening for multigrid.
   FP_CHECK(DMDASetInterpolationType(dm_, DMDA_Q0));
   FP_CHECK(DMCoarsenHookAdd(dm_, keep_q0_on_coarsen, nullptr, nullptr));
-  FP_CHECK(DMSetFromOptions(dm_));
-  if (PetscErrorCode ierr = DMSetUp(dm_)) {
-    // Typically too few cells for the ranks along an axis, detected on one rank only: the others
-    // are inside collectives already, so this rank reports and ends the job.
-    std::fprintf(stderr, "fpflow: error: cannot partition the grid over %d ranks: %s\n",
-                 comm_size(comm), last_petsc_error().c_str());
-    MPI_Abort(comm, int(ierr));
+  {
+    // -da_refine multiplies the cells inside DMSetFromOptions: refuse an overflow first (the
+    // product over axes and the memory are checked below, on the final sizes).
+    PetscInt refine = 0, factor[3] = {2, 2, 2};
+    const char* fnames[3] = {"-da_refine_x", "-da_refine_y", "-da_refine_z"};
+    FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, "-da_refine", &refine, nullptr));
+    for (int a = 0; a < dim_; ++a) {
+      FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, fnames[a], &factor[a], nullptr));
+      double m = double(n[a]);
+      for (PetscInt r = 0; r < refine && m < 1e12; ++r) m *= double(std::max<PetscInt>(factor[a], 1));
+      if (!(m <= double(PETSC_MAX_INT)))
+        throw Error("-da_refine " + std::to_string(refine) + " makes " + std::string(1, "xyz"[a]) +
+                    " more than the 2147483647 cells PETSc's 32-bit indices can number");
+    }
   }
+  FP_CHECK(DMSetFromOptions(dm_));
+  {
+    // The final sizes and the requested ranks per axis (the DMDA's own fields: the public
+    // getters need a set-up DM). Before any allocation: the grid must fit in 32-bit indices and
+    // in memory; then PETSc's layout, computed here and given to it, so that a grid too small
+    // for the ranks fails on every rank alike, as one line.
+    const auto* dd = static_cast<const DM_DA*>(dm_.get()->data);
+    const std::array<PetscInt, 3> M{dd->M, dim_ > 1 ? dd->N : 1, dim_ > 2 ? dd->P : 1};
+    spec_footprint_check(comm, {M[0], M[1], M[2]}, spec.footprint, dim_);
+    const Partition part = partition_grid(
+        dim_, M, comm_size(comm), {dd->m, dim_ > 1 ? dd->n : 1, dim_ > 2 ? dd->p : 1}, width_,
+        {bt[0] == DM_BOUNDARY_PERIODIC, bt[1] == DM_BOUNDARY_PERIODIC, bt[2] == DM_BOUNDARY_PERIODIC});
+    FP_CHECK(DMDASetNumProcs(dm_, part.ranks[0], dim_ > 1 ? part.ranks[1] : PETSC_DECIDE,
+                             dim_ > 2 ? part.ranks[2] : PETSC_DECIDE));
+    FP_CHECK(DMDASetOwnershipRanges(dm_, part.cells[0].data(),
+                                    dim_ > 1 ? part.cells[1].data() : nullptr,
+                                    dim_ > 2 ? part.cells[2].data() : nullptr));
+  }
+  // Collective: with the layout checked above PETSc has no reason left to fail on one rank only.
+  FP_CHECK(DMSetUp(dm_));
 
   read_layout();
 }
@@ -229,6 +266,140 @@ void Grid::to_local(Vec global, Vec local) const {
   FP_CHECK(DMGlobalToLocalEnd(dm_, global, INSERT_VALUES, local));
   VecArray a(local);
   fill_boundary_ghosts(a.data());
+}
+
+namespace {
+// PETSc's choice of ranks per axis (src/dm/impls/da/da2.c, da3.c): as square as the cell
+// counts allow, honouring the axes the user fixed with -da_processors_*.
+std::array<PetscInt, 3> ranks_per_axis(int dim, const std::array<PetscInt, 3>& c, PetscInt size,
+                                       std::array<PetscInt, 3> r) {
+  const double M = double(c[0]), N = double(c[1]), P = double(c[2]), S = double(size);
+  PetscInt &m = r[0], &n = r[1], &p = r[2];
+  const PetscInt D = PETSC_DECIDE;
+  if (dim == 1) {
+    if (m == D) m = size;
+    return {m, 1, 1};
+  }
+  if (dim == 2) {
+    if (m == D || n == D) {
+      if (n != D) m = size / n;
+      else if (m != D) n = size / m;
+      else {
+        m = PetscInt(0.5 + std::sqrt(M * S / N));
+        if (!m) m = 1;
+        while (m > 0) {
+          n = size / m;
+          if (m * n == size) break;
+          --m;
+        }
+        if (M > N && m < n) std::swap(m, n);
+      }
+    }
+    return {m, n, 1};
+  }
+  if (m == D && n != D && p != D) {
+    m = size / (n * p);
+  } else if (m != D && n == D && p != D) {
+    n = size / (m * p);
+  } else if (m != D && n != D && p == D) {
+    p = size / (m * n);
+  } else if (m == D && n == D && p != D) {
+    m = PetscInt(0.5 + std::sqrt(M * S / (N * double(p))));
+    if (!m) m = 1;
+    while (m > 0) {
+      n = size / (m * p);
+      if (m * n * p == size) break;
+      --m;
+    }
+    if (M > N && m < n) std::swap(m, n);
+  } else if (m == D && n != D && p == D) {
+    m = PetscInt(0.5 + std::sqrt(M * S / (P * double(n))));
+    if (!m) m = 1;
+    while (m > 0) {
+      p = size / (m * n);
+      if (m * n * p == size) break;
+      --m;
+    }
+    if (M > P && m < p) std::swap(m, p);
+  } else if (m != D && n == D && p == D) {
+    n = PetscInt(0.5 + std::sqrt(N * S / (P * double(m))));
+    if (!n) n = 1;
+    while (n > 0) {
+      p = size / (m * n);
+      if (m * n * p == size) break;
+      --n;
+    }
+    if (N > P && n < p) std::swap(n, p);
+  } else if (m == D && n == D && p == D) {
+    n = PetscInt(0.5 + std::pow(N * N * S / (P * M), 1.0 / 3.0));
+    if (!n) n = 1;
+    while (n > 0) {
+      if (n * (size / n) == size) break;
+      --n;
+    }
+    if (!n) n = 1;
+    m = PetscInt(0.5 + std::sqrt(M * S / (P * double(n))));
+    if (!m) m = 1;
+    while (m > 0) {
+      p = size / (m * n);
+      if (m * n * p == size) break;
+      --m;
+    }
+    if (M > P && m < p) std::swap(m, p);
+  }
+  return {m, n, p};
+}
+}  // namespace
+
+Partition partition_grid(int dim, const std::array<PetscInt, 3>& cells, int size,
+                         const std::array<PetscInt, 3>& requested, PetscInt stencil_width,
+                         const std::array<bool, 3>& periodic) {
+  const char* axis = "xyz";
+  const std::string over = "cannot partition the grid over " + std::to_string(size) +
+                           (size == 1 ? " rank" : " ranks") + ": ";
+  for (int a = 0; a < dim; ++a) {
+    const PetscInt r = requested[a];
+    if (r != PETSC_DECIDE && (r < 1 || r > size))
+      throw Error(over + "-da_processors_" + axis[a] + " " + std::to_string(r) +
+                  " must be between 1 and the number of ranks");
+  }
+  Partition part;
+  part.ranks = ranks_per_axis(dim, cells, size, requested);
+  PetscInt product = 1;
+  for (int a = 0; a < dim; ++a) product *= std::max<PetscInt>(part.ranks[a], 0);
+  if (product != size) {
+    std::string given;
+    for (int a = 0; a < dim; ++a)
+      given += (a ? " x " : "") + (requested[a] == PETSC_DECIDE ? std::string("?")
+                                                                 : std::to_string(requested[a]));
+    throw Error(over + "no layout of " + std::to_string(size) + " ranks fits -da_processors " +
+                given + " (their product must be the number of ranks)");
+  }
+  for (int a = 0; a < dim; ++a) {
+    const PetscInt M = cells[a], m = part.ranks[a];
+    if (M < m)
+      throw Error(over + std::to_string(M) + (M == 1 ? " cell" : " cells") + " along " + axis[a] + " for " +
+                  std::to_string(m) + " ranks along " + axis[a] +
+                  " (each rank needs at least one); use more cells or fewer ranks");
+    for (PetscInt i = 0; i < m; ++i) part.cells[a].push_back(M / m + ((M % m) > i));
+    // A rank's ghost layer must come from its direct neighbour (PETSc's condition; in 1-D it
+    // also holds on one rank).
+    const PetscInt thinnest = part.cells[a].back();
+    const bool needs = m > 1 || periodic[a] || (dim == 1 && M > 1);
+    if (needs && thinnest < stencil_width) {
+      if (m == 1)
+        throw Error(std::string(periodic[a] ? "periodic axis " : "axis ") + axis[a] + " needs at least " +
+                    std::to_string(stencil_width) + " cells for the scheme's stencil, got " +
+                    std::to_string(M));
+      throw Error(over + std::to_string(M) + " cells along " + axis[a] + " over " +
+                  std::to_string(m) + " ranks leave " + std::to_string(thinnest) +
+                  (thinnest == 1 ? " cell" : " cells") + " on some rank, fewer than the stencil width " +
+                  std::to_string(stencil_width) + "; use at least " +
+                  std::to_string(m * stencil_width) + " cells along " + axis[a] + ", or fewer ranks");
+    }
+  }
+  for (int a = dim; a < 3; ++a) part.cells[a].assign(1, 1);
+  return part;
 }
 
 std::vector<double> gather_natural(DM dm, Vec v) {

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "core/petsc.hpp"
+#include "core/resources.hpp"
 
 #include <array>
 #include <string>
@@ -38,7 +39,23 @@ struct GridSpec {
   std::array<PetscInt, 3> cells{64, 64, 64};  // defaults; -da_grid_x/y/z override
   PetscInt stencil_width = 1;                  // ghost layers the flux scheme needs
   bool box_stencil = false;                    // corner ghosts too (cross-diffusion)
+  // What the run will keep per cell: the grid is refused before allocation if it cannot fit.
+  RunFootprint footprint;
 };
+
+// How a DMDA spreads its cells over ranks: ranks per axis and cells per rank along each axis.
+struct Partition {
+  std::array<PetscInt, 3> ranks{1, 1, 1};
+  std::array<std::vector<PetscInt>, 3> cells;
+};
+
+// PETSc's own DMDA layout for `size` ranks (-da_processors_x/y/z in `requested`, PETSC_DECIDE
+// elsewhere), computed on every rank alike. Throws Error with one collective line where PETSc
+// would fail on some ranks only and leave the others waiting: fewer cells than ranks along an
+// axis, or fewer cells on a rank than the stencil width (ghosts would span two neighbours).
+Partition partition_grid(int dim, const std::array<PetscInt, 3>& cells, int size,
+                         const std::array<PetscInt, 3>& requested, PetscInt stencil_width,
+                         const std::array<bool, 3>& periodic);
 
 class Grid {
  public:

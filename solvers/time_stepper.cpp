@@ -3,12 +3,14 @@
 
 #include "core/options.hpp"
 #include "core/profiling.hpp"
+#include "core/signals.hpp"
 #include "solvers/fused_euler.hpp"
 #include "solvers/steady_state.hpp"
 #include "solvers/step_control.hpp"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <set>
 
@@ -54,6 +56,11 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
   PetscReal tmax;
   FP_CHECK(TSGetMaxTime(ts_, &tmax));
   opt_.t_final = tmax;
+  if (!(std::isfinite(tmax) && tmax > 0)) {
+    char got[32];
+    std::snprintf(got, sizeof(got), "%g", double(tmax));
+    throw Error(std::string("final time must be positive and finite (-ts_max_time), got ") + got);
+  }
 
   TSType t;
   FP_CHECK(TSGetType(ts_, &t));
@@ -133,7 +140,8 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
     control_.negative_tol = project_positive_ ? kProjectionLimit : kNegativeTolerance;
     use_step_control(ts_, &control_);
   }
-  if (opt.until_stationary > 0 || project_positive_) FP_CHECK(TSSetPostStep(ts_, post_step));
+  // Always: post_step also ends the run at a step boundary on SIGINT/SIGTERM.
+  FP_CHECK(TSSetPostStep(ts_, post_step));
   // A nonlinear (limited) implicit step whose Newton iteration fails is retried with a smaller
   // step rather than ending the run.
   if (mode_ != "explicit" && !op.linear()) FP_CHECK(TSSetMaxSNESFailures(ts_, -1));
@@ -227,8 +235,11 @@ void TimeStepper::project_positive(Vec U) {
   ++projections_;
 }
 
-// After every accepted step: the positivity projection of backward Euler, and -until_stationary
-// (the relative rate of change ||L rho||_1 / (max_rate ||rho||_1) is the steady criterion).
+// After every accepted step: the positivity projection of backward Euler, -until_stationary
+// (the relative rate of change ||L rho||_1 / (max_rate ||rho||_1) is the steady criterion), and
+// SIGINT/SIGTERM, which end TSSolve after this step (collective, so every rank stops at the same
+// step; the driver saves the state and reports the run as interrupted; a reason set in the
+// monitor would be reset by the next TSStep).
 PetscErrorCode TimeStepper::post_step(TS ts) {
   void* ctx = nullptr;
   PetscErrorCode ierr = TSGetApplicationContext(ts, &ctx);
@@ -240,18 +251,23 @@ PetscErrorCode TimeStepper::post_step(TS ts) {
     FP_CHECK(TSGetTime(ts, &t));
     FP_CHECK(TSGetSolution(ts, &U));
     if (self->project_positive_) self->project_positive(U);
-    if (!(self->opt_.until_stationary > 0)) return;
-    // The work vector is kept, and max_rate is recomputed only when the coefficients depend on t.
-    if (!self->work_) FP_CHECK(VecDuplicate(U, self->work_.out()));
-    self->op_.apply(t, U, self->work_, Part::full);
-    PetscReal res, n1;
-    FP_CHECK(VecNorm(self->work_, NORM_1, &res));
-    FP_CHECK(VecNorm(U, NORM_1, &n1));
-    if (self->stationary_rate_ < 0 || !self->op_.time_independent())
-      self->stationary_rate_ = self->op_.max_rate(t);
-    self->stationary_residual_ = res / (self->stationary_rate_ * n1);
-    if (self->stationary_residual_ <= self->opt_.until_stationary) {
-      self->stationary_reached_ = true;
+    if (self->opt_.until_stationary > 0) {
+      // The work vector is kept; max_rate is recomputed only when the coefficients depend on t.
+      if (!self->work_) FP_CHECK(VecDuplicate(U, self->work_.out()));
+      self->op_.apply(t, U, self->work_, Part::full);
+      PetscReal res, n1;
+      FP_CHECK(VecNorm(self->work_, NORM_1, &res));
+      FP_CHECK(VecNorm(U, NORM_1, &n1));
+      if (self->stationary_rate_ < 0 || !self->op_.time_independent())
+        self->stationary_rate_ = self->op_.max_rate(t);
+      self->stationary_residual_ = res / (self->stationary_rate_ * n1);
+      if (self->stationary_residual_ <= self->opt_.until_stationary) {
+        self->stationary_reached_ = true;
+        FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_USER));
+      }
+    }
+    if (stop_requested(self->op_.grid().comm())) {
+      self->interrupted_ = true;
       FP_CHECK(TSSetConvergedReason(ts, TS_CONVERGED_USER));
     }
   });
@@ -430,7 +446,9 @@ void TimeStepper::solve(Vec rho) {
   switch (reason) {
     case TS_CONVERGED_TIME: stop_reason_ = "final_time"; break;
     case TS_CONVERGED_ITS: stop_reason_ = "max_steps"; break;
-    case TS_CONVERGED_USER: stop_reason_ = stationary_reached_ ? "stationary" : "user"; break;
+    case TS_CONVERGED_USER:
+      stop_reason_ = interrupted_ ? "interrupted" : stationary_reached_ ? "stationary" : "user";
+      break;
     default: stop_reason_ = TSConvergedReasons[reason]; break;
   }
   // TS declares the final time reached when ptime >= max_time; with MATCHSTEP it must be equal.

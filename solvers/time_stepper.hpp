@@ -99,6 +99,8 @@ class TimeStepper {
   }
   TS ts() const { return ts_; }
   bool stationary_reached() const { return stationary_reached_; }
+  // solve() ended early at a step boundary because SIGINT/SIGTERM arrived (core/signals.hpp).
+  bool interrupted() const { return interrupted_; }
   bool fused() const { return fused_; }
   double stationary_residual() const { return stationary_residual_; }
 
@@ -128,6 +130,7 @@ class TimeStepper {
   bool project_positive_ = false;
   PetscInt projections_ = 0;
   bool stationary_reached_ = false;
+  bool interrupted_ = false;  // set by post_step() on a stop request
   bool fused_ = false;
   double stationary_residual_ = -1, stationary_rate_ = -1;
   VecH work_;  // -until_stationary: L rho
