@@ -28,11 +28,16 @@ std::string ts_type_option() {
   return set ? buf : "rk";
 }
 
-// -steady may be given as a bare flag or with a value (-steady false).
+// -steady may be given as a bare flag or with a value (-steady false). Read leniently here: a
+// malformed value is reported by the strict read of the option block that follows.
 bool steady_flag_value() {
-  PetscBool v = PETSC_FALSE, set = PETSC_FALSE;
-  FP_CHECK(PetscOptionsGetBool(nullptr, nullptr, "-steady", &v, &set));
-  return set && v;
+  char buf[64] = {0};
+  PetscBool set = PETSC_FALSE;
+  FP_CHECK(PetscOptionsGetString(nullptr, nullptr, "-steady", buf, sizeof(buf), &set));
+  if (!set) return false;
+  std::string v = buf;
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  return v.empty() || v == "1" || v == "true" || v == "yes" || v == "on";
 }
 
 // The per-cell footprint the grid is checked against before allocation (core/resources.hpp):

@@ -382,7 +382,7 @@ fi
 # Run-time expressions (issue 13, defect 7): named functions and names, shadowing parameters,
 # derived parameters in order, over-long expressions refused (never cut), the Gaussian exact law
 # only for linear coefficients, lists longer than an option takes.
-expect_error unknown-function "custom_drift_x '2\*erff(x)': unknown function 'erff'" \
+expect_error unknown-function "custom_drift_x '2\*erff\(x\)': unknown function 'erff'" \
   $FP -problem custom -custom_drift_x '2*erff(x)' $Q
 expect_error unknown-name "custom_drift_y 'foo\*y': unknown name 'foo'.*-custom_params foo=" \
   $FP -problem custom -custom_drift_y 'foo*y' $Q
@@ -394,10 +394,10 @@ expect_error param-shadows-constant "parameter '_pi' would shadow" $FP -problem 
 expect_error param-malformed-name "'2a' is not a valid name" $FP -problem custom -custom_params 2a=1 $Q
 expect_error param-duplicate "parameter 'a' is defined twice" $FP -problem custom -custom_params a=1,a=2 $Q
 expect_error param-defined-later "'c' is defined after 'a'" $FP -problem custom -custom_params 'a=exp(-c),c=1' $Q
-expect_error param-not-finite "custom_params: s = 'log(a-1)': evaluates to -inf" \
+expect_error param-not-finite "custom_params: s = 'log\(a-1\)': evaluates to -inf" \
   $FP -problem custom -custom_params 'a=1,s=log(a-1)' $Q
 expect_error expression-assigns "'=' assigns" $FP -problem custom -custom_drift_x 'x=3' $Q
-expect_error expression-too-long "custom_drift_x .*(22001 characters): longer than muParser's limit of 20000" \
+expect_error expression-too-long "custom_drift_x .*\(22001 characters\): longer than muParser's limit of 20000" \
   $FP -problem custom -custom_drift_x "0$(printf '+1%.0s' $(seq 11000))" $Q
 expect_error exact-law-not-affine "custom_exact_law gaussian needs an affine drift" \
   $FP -problem custom -custom_exact_law gaussian -custom_drift_x 'sin(x)' $Q
