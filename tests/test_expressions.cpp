@@ -254,10 +254,13 @@ BOOST_AUTO_TEST_CASE(gaussian_exact_law_equals_ou) {
       const auto sc = run("-problem custom -custom_exact_law gaussian " + c.custom + common +
                           quiet("law-custom"));
       BOOST_TEST(sc["steps"].get<int>() == so["steps"].get<int>());
+      // (Where the box truncates the free-space law both report it as reference_error.)
+      const std::string key = so.contains("error") ? "error" : "reference_error";
+      BOOST_REQUIRE(sc.contains(key));
       for (const char* n : {"L1", "L2", "Linf"})
-        BOOST_TEST(std::fabs(sc["error"][n].get<double>() - so["error"][n].get<double>()) <=
-                       1e-12 * so["error"][n].get<double>(),
-                   n << ": " << sc["error"][n].get<double>() << " vs " << so["error"][n].get<double>());
+        BOOST_TEST(std::fabs(sc[key][n].get<double>() - so[key][n].get<double>()) <=
+                       1e-12 * so[key][n].get<double>(),
+                   n << ": " << sc[key][n].get<double>() << " vs " << so[key][n].get<double>());
     }
   }
 }
