@@ -1,4 +1,4 @@
-// solvers/steady_state.cpp — shifted inverse iteration for the stationary Fokker-Planck law.
+// solvers/steady_state.cpp — Newton-Krylov for the stationary Fokker-Planck law (see the header).
 #include "solvers/steady_state.hpp"
 
 #include "core/options.hpp"
@@ -6,10 +6,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace fpflow {
-
-using KSPH = Handle<KSP, KSPDestroy>;
 
 int multigrid_levels(const Grid& g) {
   PetscInt procs[3] = {1, 1, 1};
@@ -31,15 +30,19 @@ int multigrid_levels(const Grid& g) {
 
 nlohmann::json SteadyResult::to_json() const {
   return {{"converged", converged}, {"iterations", iterations},
-          {"krylov_iterations", krylov_iterations}, {"residual", residual}, {"mass", mass}};
+          {"krylov_iterations", krylov_iterations}, {"residual", residual}, {"mass", mass},
+          {"shift", shift}};
 }
 
 SteadyOptions read_steady_options(MPI_Comm comm) {
   SteadyOptions o;
-  OptionsBlock opt(comm, "steady_", "fpflow steady state (-steady: shifted inverse iteration)");
+  OptionsBlock opt(comm, "steady_", "fpflow steady state (-steady: Newton-Krylov on L rho = 0)");
   o.tol = opt.real("-tol", "Stop when ||L rho||_1 <= tol * max_rate * ||rho||_1", o.tol);
-  o.max_it = opt.integer("-max_it", "Maximum inverse-iteration steps", o.max_it);
-  o.shift = opt.real("-shift", "Shift sigma relative to the largest diagonal of L", o.shift);
+  o.max_it = opt.integer("-max_it", "Maximum outer (Newton) steps", o.max_it);
+  o.shift = opt.real("-shift",
+                     "Multigrid preconditions sigma I - L, sigma = shift x the largest rate of L "
+                     "on the coarsest multigrid grid",
+                     o.shift);
   if (!(o.tol > 0) || !(o.shift > 0) || o.max_it < 1)
     throw Error("-steady_tol, -steady_shift and -steady_max_it must be positive");
   return o;
@@ -48,19 +51,92 @@ SteadyOptions read_steady_options(MPI_Comm comm) {
 SteadyState::SteadyState(FokkerPlanckOperator& op, const SteadyOptions& opt)
     : op_(op), tol_(opt.tol), shift_rel_(opt.shift), max_it_(opt.max_it) {
   if (!is_linear(op.scheme()))
-    throw Error("-steady needs a linear flux scheme (-fp_scheme sg or upwind), not muscl");
+    throw Error("-steady needs a linear flux scheme (-fp_scheme sg or upwind), not " +
+                to_string(op.scheme()));
 }
+
+namespace {
+
+using KSPH = Handle<KSP, KSPDestroy>;
+
+// The largest rate of L rediscretised on the coarsest grid of the default multigrid hierarchy
+// (the fine DMDA coarsened as PCMG does; also in 1-D, where the solve uses LU): the rate of the
+// slowest modes that grid still resolves, set by the problem and not by the fine grid.
+double coarsest_rate(FokkerPlanckOperator& op) {
+  const Grid& g = op.grid();
+  std::vector<DMH> chain;
+  DM dm = g.dm();
+  for (int l = 1; l < multigrid_levels(g); ++l) {
+    DMH c;
+    FP_CHECK(DMCoarsen(dm, g.comm(), c.out()));
+    dm = c;
+    chain.push_back(std::move(c));
+  }
+  if (chain.empty()) return op.max_rate(0.0);
+  Grid coarse(dm, g);
+  return op.on_grid(coarse)->max_rate(0.0);
+}
+
+// The operator GMRES sees: x -> J Pi x, Pi x = x - (sum x / sum rho) rho, with J = sigma I - P
+// from the preconditioning matrix P = sigma I - J (one assembled matrix serves both). On the
+// zero-mass vectors, where the Krylov space lives, it is non-singular.
+struct ProjectedJacobian {
+  Mat P = nullptr;
+  double sigma = 0;
+  Vec rho = nullptr, work = nullptr;
+  double rho_sum = 1;  // sum(rho), fixed during a linear solve
+  static PetscErrorCode mult(Mat A, Vec x, Vec y) {
+    ProjectedJacobian* s = nullptr;
+    PetscScalar sx = 0;
+    PetscErrorCode ierr = MatShellGetContext(A, &s);
+    if (!ierr) ierr = VecSum(x, &sx);
+    if (!ierr) ierr = VecWAXPY(s->work, -sx / s->rho_sum, s->rho, x);
+    if (!ierr) ierr = MatMult(s->P, s->work, y);
+    if (!ierr) ierr = VecAXPBY(y, s->sigma, -1.0, s->work);
+    return ierr;
+  }
+};
+
+// Geometric multigrid for sigma I - J, as the time stepper's backward-Euler default
+// (TimeStepper::default_multigrid_options): rediscretised coarse levels, full cycles,
+// Richardson + SOR. Explicit -steady_pc_mg_* / -steady_mg_levels_* options take precedence
+// (KSPSetFromOptions runs after this).
+void configure_multigrid(PC pc, const Grid& g) {
+  FP_CHECK(PCSetType(pc, PCMG));
+  // PCMG smooths the finest level with the outer operator unless told otherwise; that is
+  // J Pi here, singular on the mass direction, not the sigma I - J the hierarchy approximates
+  // (measured: Krylov counts 3x higher and growing with the grid).
+  FP_CHECK(PCSetUseAmat(pc, PETSC_FALSE));
+  // Set the level count now (a later change by -steady_pc_mg_levels would recreate the level
+  // solvers with PETSc's Chebyshev default, which diverges on these non-symmetric levels).
+  PetscInt levels = multigrid_levels(g);
+  FP_CHECK(PetscOptionsGetInt(nullptr, "steady_", "-pc_mg_levels", &levels, nullptr));
+  FP_CHECK(PCMGSetLevels(pc, levels, nullptr));
+  FP_CHECK(PCMGSetGalerkin(pc, PC_MG_GALERKIN_NONE));
+  FP_CHECK(PCMGSetType(pc, PC_MG_FULL));
+  for (PetscInt l = 1; l < levels; ++l) {
+    KSP smoother;
+    PC spc;
+    FP_CHECK(PCMGGetSmoother(pc, l, &smoother));
+    FP_CHECK(KSPSetType(smoother, KSPRICHARDSON));
+    FP_CHECK(KSPGetPC(smoother, &spc));
+    FP_CHECK(PCSetType(spc, PCSOR));
+  }
+}
+
+}  // namespace
 
 SteadyResult SteadyState::solve(Vec rho) {
   const Grid& g = op_.grid();
   const MPI_Comm comm = g.comm();
   const double rate = op_.max_rate(0.0);
   if (!(rate > 0)) throw Error("-steady: the operator is zero (no drift, no diffusion)");
-  const double sigma = shift_rel_ * rate;
+  SteadyResult res;
+  res.shift = shift_rel_ * coarsest_rate(op_);
+  const double sigma = res.shift;
 
-  // The matrix sigma I - L, assembled by KSP through the DM: on the fine grid, and on every
-  // coarse DMDA when multigrid rediscretises (-steady_pc_mg_galerkin none,
-  // solvers/coarse_levels.hpp).
+  // 1. Matrices. P = sigma I - J on the fine grid; each coarse multigrid level asks the KSP
+  // callback for sigma I - L rediscretised on its grid (solvers/coarse_levels.hpp).
   CoarseLevels levels(op_);
   struct Ctx {
     CoarseLevels* levels;
@@ -77,77 +153,113 @@ SteadyResult SteadyState::solve(Vec rho) {
       }
     });
   };
-
+  MatH P, A;
+  VecH r, x, work;
+  FP_CHECK(DMCreateMatrix(g.dm(), P.out()));
+  FP_CHECK(VecDuplicate(rho, r.out()));
+  FP_CHECK(VecDuplicate(rho, x.out()));
+  FP_CHECK(VecDuplicate(rho, work.out()));
+  ProjectedJacobian pj;
+  pj.P = P;
+  pj.sigma = sigma;
+  pj.rho = rho;
+  pj.work = work;
+  {
+    PetscInt n, N;
+    FP_CHECK(VecGetLocalSize(rho, &n));
+    FP_CHECK(VecGetSize(rho, &N));
+    FP_CHECK(MatCreateShell(comm, n, n, N, N, &pj, A.out()));
+    FP_CHECK(MatShellSetOperation(A, MATOP_MULT, (void (*)(void))ProjectedJacobian::mult));
+  }
+  // 2. Linear solver: right-preconditioned GMRES (its residual is the true F + J delta).
   KSPH ksp;
   FP_CHECK(KSPCreate(comm, ksp.out()));
   FP_CHECK(KSPSetOptionsPrefix(ksp, "steady_"));
   FP_CHECK(KSPSetDM(ksp, g.dm()));
   FP_CHECK(KSPSetComputeOperators(ksp, compute, &ctx));
+  FP_CHECK(KSPSetDMActive(ksp, PETSC_FALSE));  // the fine operators are A and P
   FP_CHECK(KSPSetType(ksp, KSPGMRES));
-  FP_CHECK(KSPSetTolerances(ksp, 1e-12, 1e-50, PETSC_DEFAULT, 500));
+  FP_CHECK(KSPSetPCSide(ksp, PC_RIGHT));
+  // Densities spanning 30 orders of magnitude and a non-normal operator: classical
+  // Gram-Schmidt loses orthogonality (langevin-gmm -gmm_sigma 0.3 at 64^2: 42 iterations,
+  // 112 with restart 100; 16-19 with refinement when needed, as with modified Gram-Schmidt).
+  FP_CHECK(KSPGMRESSetCGSRefinementType(ksp, KSP_GMRES_CGS_REFINE_IFNEEDED));
   PC pc;
   FP_CHECK(KSPGetPC(ksp, &pc));
-  if (g.dim() == 1) {
-    FP_CHECK(PCSetType(pc, PCLU));
-  } else {
-    FP_CHECK(PCSetType(pc, PCMG));
-    FP_CHECK(PCMGSetLevels(pc, multigrid_levels(g), nullptr));
-    // Galerkin coarse operators by default, unlike the time stepper: sigma is tiny (1e-8 of the
-    // largest rate), so the system is nearly singular and a coarse operator must share the fine
-    // one's near-null vector. Rediscretised ones do not exactly (an O(H^2) different stationary
-    // law): measured, 87 Krylov iterations for langevin-gmm 2-D against 36-52 with Galerkin,
-    // and GMRES breakdowns for the matrix-OU (Lyapunov) cases; only for OU are they better
-    // (22 flat against 20 -> 77 from 128^2 to 1024^2).
-    FP_CHECK(PCMGSetGalerkin(pc, PC_MG_GALERKIN_PMAT));
-    FP_CHECK(PCMGSetType(pc, PC_MG_FULL));
-  }
+  if (g.dim() == 1)
+    FP_CHECK(PCSetType(pc, PCLU));  // tridiagonal
+  else
+    configure_multigrid(pc, g);
   FP_CHECK(KSPSetFromOptions(ksp));
 
-  const double mass0 = [&] {
-    PetscReal s;
-    FP_CHECK(VecSum(rho, &s));
-    return s * g.cell_volume();
-  }();
-  VecH rhs, Lr;
-  FP_CHECK(VecDuplicate(rho, rhs.out()));
-  FP_CHECK(VecDuplicate(rho, Lr.out()));
-  SteadyResult r;
-  r.mass = mass0;
-  for (r.iterations = 1; r.iterations <= max_it_; ++r.iterations) {
-    FP_CHECK(VecCopy(rho, rhs));
-    FP_CHECK(VecScale(rhs, sigma));
-    FP_CHECK(KSPSolve(ksp, rhs, rho));
-    KSPConvergedReason reason;
-    FP_CHECK(KSPGetConvergedReason(ksp, &reason));
-    PetscInt its;
-    FP_CHECK(KSPGetIterationNumber(ksp, &its));
-    r.krylov_iterations += int(its);
-    if (reason < 0)
-      throw Error(std::string("-steady: linear solve failed: ") + KSPConvergedReasons[reason] +
-                  " (try -steady_pc_type lu on small grids, or a larger -steady_shift)");
-    PetscReal s, n1, res;
-    FP_CHECK(VecSum(rho, &s));
-    if (!(s > 0) || !std::isfinite(s)) throw Error("-steady: the iteration lost all mass");
-    FP_CHECK(VecScale(rho, mass0 / (s * g.cell_volume())));
-    op_.apply(0.0, rho, Lr, Part::full);
-    FP_CHECK(VecNorm(Lr, NORM_1, &res));
+  // The one place the linearisation is formed: P = sigma I - J(state) on the fine grid (the
+  // coarse levels follow when KSP sets the preconditioner up again). Linear schemes: once.
+  // For a nonlinear flux, pass the state to the Jacobian assembly here and to the coarse
+  // levels' callback (restricted), and bypass CoarseLevels' cache of unchanged matrices.
+  bool linearised = false;
+  auto linearise = [&](Vec /*state*/) {
+    if (linearised && is_linear(op_.scheme())) return;
+    levels.assemble(0.0, sigma, Part::full, P);
+    FP_CHECK(KSPSetOperators(ksp, A, P));
+    linearised = true;
+  };
+
+  // 3. Newton steps on F(rho) = L rho with zero-mass corrections.
+  auto sum = [](Vec v) {
+    PetscScalar s;
+    FP_CHECK(VecSum(v, &s));
+    return double(s);
+  };
+  const double mass0 = sum(rho) * g.cell_volume();
+  double previous = std::numeric_limits<double>::infinity();
+  for (;;) {
+    op_.apply(0.0, rho, r, Part::full);
+    PetscReal r1, n1;
+    FP_CHECK(VecNorm(r, NORM_1, &r1));
     FP_CHECK(VecNorm(rho, NORM_1, &n1));
-    r.residual = res / (rate * n1);
-    if (r.residual <= tol_) {
-      r.converged = true;
+    res.residual = r1 / (rate * n1);
+    if (!std::isfinite(res.residual)) throw Error("-steady: the iterate is not finite");
+    if (res.residual <= tol_) {
+      res.converged = true;
       break;
     }
+    if (res.iterations == max_it_) break;
+    if (!(res.residual < previous))
+      throw Error("-steady stalled at residual " + std::to_string(res.residual) +
+                  " after " + std::to_string(res.iterations) +
+                  " steps (try -steady_pc_type lu on small grids)");
+    previous = res.residual;
+    ++res.iterations;
+    linearise(rho);
+    // The KSP test is on the 2-norm of the same residual: ask for a tenth of what the outer
+    // test needs, so that one step suffices for a linear F.
+    const double rtol = std::clamp(0.1 * tol_ * rate * n1 / r1, 1e-14, 0.1);
+    FP_CHECK(KSPSetTolerances(ksp, rtol, 0.0, PETSC_DEFAULT, 500));
+    FP_CHECK(VecScale(r, -1.0));
+    pj.rho_sum = sum(rho);
+    FP_CHECK(KSPSolve(ksp, r, x));
+    KSPConvergedReason reason;
+    PetscInt its;
+    FP_CHECK(KSPGetConvergedReason(ksp, &reason));
+    FP_CHECK(KSPGetIterationNumber(ksp, &its));
+    res.krylov_iterations += int(its);
+    // Running out of iterations still leaves a better iterate (GMRES never raises its
+    // residual): the next outer step continues from it.
+    if (reason < 0 && reason != KSP_DIVERGED_ITS)
+      throw Error(std::string("-steady: linear solve failed: ") + KSPConvergedReasons[reason] +
+                  " (try -steady_pc_type lu on small grids, or another -steady_shift)");
+    // rho += Pi x: the correction carries no mass.
+    FP_CHECK(VecAXPBY(rho, 1.0, 1.0 - sum(x) / pj.rho_sum, x));
+    const double m = sum(rho) * g.cell_volume();
+    if (!(m > 0) || !std::isfinite(m)) throw Error("-steady: the iterate is not finite");
+    FP_CHECK(VecScale(rho, mass0 / m));  // round-off only
   }
-  r.iterations = std::min<int>(r.iterations, int(max_it_));
-  PetscReal s;
-  FP_CHECK(VecSum(rho, &s));
-  r.mass = s * g.cell_volume();
-  if (!r.converged)
+  res.mass = sum(rho) * g.cell_volume();
+  if (!res.converged)
     throw Error("-steady did not converge in " + std::to_string(max_it_) +
-                " iterations (residual " + std::to_string(r.residual) +
-                "); raise -steady_max_it or check that a stationary law exists (absorbing "
-                "walls have none)");
-  return r;
+                " steps (residual " + std::to_string(res.residual) +
+                "); raise -steady_max_it or check that a unique stationary law exists");
+  return res;
 }
 
 }  // namespace fpflow
