@@ -97,6 +97,43 @@ struct ProjectedJacobian {
   }
 };
 
+// A stationary law is unique only if mass can move between every pair of cells. The common way
+// to lose that is an axis with neither drift nor diffusion across any of its faces (e.g. a zero
+// diffusion coefficient where nothing drifts): each line along the other axes then keeps its
+// own mass. With f = (i_a / M_a)^2, a function of the index along axis a only,
+// J (f 1) - f J 1 = f (P 1) - P f vanishes (to round-off) exactly when no entry of J couples
+// two cells along a. Other reducible operators are not detected.
+void require_coupled_axes(const Grid& g, Mat P, double rate) {
+  VecH f, ones, Pf, P1;
+  FP_CHECK(DMCreateGlobalVector(g.dm(), f.out()));
+  FP_CHECK(VecDuplicate(f, ones.out()));
+  FP_CHECK(VecDuplicate(f, Pf.out()));
+  FP_CHECK(VecDuplicate(f, P1.out()));
+  FP_CHECK(VecSet(ones, 1.0));
+  FP_CHECK(MatMult(P, ones, P1));
+  static const char* names[] = {"x", "y", "z"};
+  for (int a = 0; a < g.dim(); ++a) {
+    if (g.cells(a) < 2) continue;
+    {
+      VecArray v(f);
+      std::ptrdiff_t n = 0;
+      g.for_each_owned([&](std::array<PetscInt, 3> idx) {
+        const double u = double(idx[a]) / double(g.cells(a));
+        v[n++] = u * u;
+      });
+    }
+    FP_CHECK(MatMult(P, f, Pf));
+    FP_CHECK(VecPointwiseMult(f, f, P1));
+    FP_CHECK(VecAXPY(f, -1.0, Pf));
+    PetscReal coupling;
+    FP_CHECK(VecNorm(f, NORM_INFINITY, &coupling));
+    if (!(coupling > 1e-12 * rate))
+      throw Error(std::string("-steady: nothing moves mass along ") + names[a] +
+                  " (no drift and no diffusion across its faces), so every line keeps its own "
+                  "mass and the stationary law is not unique");
+  }
+}
+
 // Geometric multigrid for sigma I - J, as the time stepper's backward-Euler default
 // (TimeStepper::default_multigrid_options): rediscretised coarse levels, full cycles,
 // Richardson + SOR. Explicit -steady_pc_mg_* / -steady_mg_levels_* options take precedence
@@ -212,6 +249,8 @@ SteadyResult SteadyState::solve(Vec rho) {
   };
   const double mass0 = sum(rho) * g.cell_volume();
   double previous = std::numeric_limits<double>::infinity();
+  linearise(rho);
+  require_coupled_axes(g, P, rate);
   for (;;) {
     op_.apply(0.0, rho, r, Part::full);
     PetscReal r1, n1;

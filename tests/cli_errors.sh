@@ -70,6 +70,16 @@ expect_error unknown-scheme "unknown value 'weno' for -fp_scheme" $FP -fp_scheme
 expect_error unknown-boundary "unknown boundary kind 'sticky'" $FP -bc sticky $Q
 expect_error misspelt-option "unused option.*-ts_tpye" $FP -ts_tpye beuler -options_left $Q
 expect_error dash-expression "starting with '-'" $FP -problem custom -custom_drift_x -x $Q
+# -steady refuses what has no unique stationary law, and bad solver settings.
+expect_error steady-absorbing "with absorbing walls all mass leaves" $FP -steady -bc absorbing $Q
+expect_error steady-zero-operator "the operator is zero" \
+  $FP -problem custom -custom_diffusion_x 0 -custom_diffusion_y 0 -steady $Q
+expect_error steady-decoupled-axis "nothing moves mass along y" \
+  $FP -problem custom -custom_diffusion_y 0 -steady $Q
+expect_error steady-decoupled-axis-2-ranks "nothing moves mass along x" \
+  $MPI $FP -problem custom -custom_diffusion_x 0 -custom_drift_y 1 -steady $Q
+expect_error steady-bad-shift "steady_shift and -steady_max_it must be positive" $FP -steady -steady_shift 0 $Q
+expect_error steady-muscl "steady needs a linear flux scheme" $FP -steady -fp_scheme muscl $Q
 expect_error verify-unknown-case "unknown verification case 'nope'" $FP verify -case nope -output vout
 expect_error verify-unwritable-output "[Nn]ot a directory" $FP verify -case heat-1d -output not-a-dir/sub
 expect_error bench-fractional-size "whole cell counts" $FP bench -implicit_sizes 64,100.5 -output bout
