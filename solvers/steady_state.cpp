@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 namespace fpflow {
@@ -40,16 +41,16 @@ SteadyOptions read_steady_options(MPI_Comm comm) {
   o.tol = opt.real("-tol", "Stop when ||L rho||_1 <= tol * max_rate * ||rho||_1", o.tol);
   o.max_it = opt.integer("-max_it", "Maximum outer (Newton) steps", o.max_it);
   o.shift = opt.real("-shift",
-                     "Multigrid preconditions sigma I - L, sigma = shift x the largest rate of L "
-                     "on the coarsest multigrid grid",
-                     o.shift);
+                     "The preconditioner solves sigma I - L, sigma = shift x the largest rate of "
+                     "L on the coarsest multigrid grid (default 0.03; 1e-6 with a direct solve)",
+                     o.shift, &o.shift_given);
   if (!(o.tol > 0) || !(o.shift > 0) || o.max_it < 1)
     throw Error("-steady_tol, -steady_shift and -steady_max_it must be positive");
   return o;
 }
 
 SteadyState::SteadyState(FokkerPlanckOperator& op, const SteadyOptions& opt)
-    : op_(op), tol_(opt.tol), shift_rel_(opt.shift), max_it_(opt.max_it) {
+    : op_(op), opt_(opt) {
   if (!is_linear(op.scheme()))
     throw Error("-steady needs a linear flux scheme (-fp_scheme sg or upwind), not " +
                 to_string(op.scheme()));
@@ -142,7 +143,7 @@ void configure_multigrid(PC pc, const Grid& g) {
   FP_CHECK(PCSetType(pc, PCMG));
   // PCMG smooths the finest level with the outer operator unless told otherwise; that is
   // J Pi here, singular on the mass direction, not the sigma I - J the hierarchy approximates
-  // (measured: Krylov counts 3x higher and growing with the grid).
+  // (measured on rotating OU at 64^2, 128^2, 512^2: 35, 37, 14 Krylov iterations, not 11, 11, 10).
   FP_CHECK(PCSetUseAmat(pc, PETSC_FALSE));
   // Set the level count now (a later change by -steady_pc_mg_levels would recreate the level
   // solvers with PETSc's Chebyshev default, which diverges on these non-symmetric levels).
@@ -161,6 +162,24 @@ void configure_multigrid(PC pc, const Grid& g) {
   }
 }
 
+// What to try when the solve fails. A non-monotone operator (cross-diffusion beyond the
+// monotonicity condition) may have a stationary vector that is not a density at all, and its
+// matrices defeat SOR smoothing: that is the grid's fault, not the solver's.
+std::string sci(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.3e", v);
+  return buf;
+}
+
+std::string failure_hint(FokkerPlanckOperator& op) {
+  const Monotonicity m = op.monotonicity(0.0);
+  if (!m.monotone)
+    return "; the operator matrix is not monotone (off-diagonal " + sci(m.worst) +
+           " x diagonal at x = " + m.where +
+           "), so its stationary vector need not be a density: refine or reshape the grid";
+  return " (try -steady_pc_type lu on small grids, or another -steady_shift)";
+}
+
 }  // namespace
 
 SteadyResult SteadyState::solve(Vec rho) {
@@ -168,11 +187,35 @@ SteadyResult SteadyState::solve(Vec rho) {
   const MPI_Comm comm = g.comm();
   const double rate = op_.max_rate(0.0);
   if (!(rate > 0)) throw Error("-steady: the operator is zero (no drift, no diffusion)");
+
+  // 1. Linear solver: right-preconditioned GMRES (its residual is the true F + J delta).
+  KSPH ksp;
+  FP_CHECK(KSPCreate(comm, ksp.out()));
+  FP_CHECK(KSPSetOptionsPrefix(ksp, "steady_"));
+  FP_CHECK(KSPSetDM(ksp, g.dm()));
+  FP_CHECK(KSPSetDMActive(ksp, PETSC_FALSE));  // the fine operators are A and P below
+  FP_CHECK(KSPSetType(ksp, KSPGMRES));
+  FP_CHECK(KSPSetPCSide(ksp, PC_RIGHT));
+  // Densities spanning 30 orders of magnitude and a non-normal operator: classical
+  // Gram-Schmidt loses orthogonality (langevin-gmm -gmm_sigma 0.3 at 64^2: 42 iterations,
+  // 112 with restart 100; 16-19 with refinement when needed, as with modified Gram-Schmidt).
+  FP_CHECK(KSPGMRESSetCGSRefinementType(ksp, KSP_GMRES_CGS_REFINE_IFNEEDED));
+  PC pc;
+  FP_CHECK(KSPGetPC(ksp, &pc));
+  if (g.dim() == 1 || multigrid_levels(g) == 1)
+    FP_CHECK(PCSetType(pc, PCLU));  // 1-D: tridiagonal; no coarser grid: multigrid has no levels
+  else
+    configure_multigrid(pc, g);
+  FP_CHECK(KSPSetFromOptions(ksp));
+  PCType type;
+  FP_CHECK(PCGetType(pc, &type));
+  const bool direct = std::string(type) == PCLU || std::string(type) == PCCHOLESKY;
+
   SteadyResult res;
-  res.shift = shift_rel_ * coarsest_rate(op_);
+  res.shift = (opt_.shift_given || !direct ? opt_.shift : 1e-6) * coarsest_rate(op_);
   const double sigma = res.shift;
 
-  // 1. Matrices. P = sigma I - J on the fine grid; each coarse multigrid level asks the KSP
+  // 2. Matrices. P = sigma I - J on the fine grid; each coarse multigrid level asks the KSP
   // callback for sigma I - L rediscretised on its grid (solvers/coarse_levels.hpp).
   CoarseLevels levels(op_);
   struct Ctx {
@@ -190,6 +233,7 @@ SteadyResult SteadyState::solve(Vec rho) {
       }
     });
   };
+  FP_CHECK(KSPSetComputeOperators(ksp, compute, &ctx));
   MatH P, A;
   VecH r, x, work;
   FP_CHECK(DMCreateMatrix(g.dm(), P.out()));
@@ -208,26 +252,6 @@ SteadyResult SteadyState::solve(Vec rho) {
     FP_CHECK(MatCreateShell(comm, n, n, N, N, &pj, A.out()));
     FP_CHECK(MatShellSetOperation(A, MATOP_MULT, (void (*)(void))ProjectedJacobian::mult));
   }
-  // 2. Linear solver: right-preconditioned GMRES (its residual is the true F + J delta).
-  KSPH ksp;
-  FP_CHECK(KSPCreate(comm, ksp.out()));
-  FP_CHECK(KSPSetOptionsPrefix(ksp, "steady_"));
-  FP_CHECK(KSPSetDM(ksp, g.dm()));
-  FP_CHECK(KSPSetComputeOperators(ksp, compute, &ctx));
-  FP_CHECK(KSPSetDMActive(ksp, PETSC_FALSE));  // the fine operators are A and P
-  FP_CHECK(KSPSetType(ksp, KSPGMRES));
-  FP_CHECK(KSPSetPCSide(ksp, PC_RIGHT));
-  // Densities spanning 30 orders of magnitude and a non-normal operator: classical
-  // Gram-Schmidt loses orthogonality (langevin-gmm -gmm_sigma 0.3 at 64^2: 42 iterations,
-  // 112 with restart 100; 16-19 with refinement when needed, as with modified Gram-Schmidt).
-  FP_CHECK(KSPGMRESSetCGSRefinementType(ksp, KSP_GMRES_CGS_REFINE_IFNEEDED));
-  PC pc;
-  FP_CHECK(KSPGetPC(ksp, &pc));
-  if (g.dim() == 1)
-    FP_CHECK(PCSetType(pc, PCLU));  // tridiagonal
-  else
-    configure_multigrid(pc, g);
-  FP_CHECK(KSPSetFromOptions(ksp));
 
   // The one place the linearisation is formed: P = sigma I - J(state) on the fine grid (the
   // coarse levels follow when KSP sets the preconditioner up again). Linear schemes: once.
@@ -248,6 +272,9 @@ SteadyResult SteadyState::solve(Vec rho) {
     return double(s);
   };
   const double mass0 = sum(rho) * g.cell_volume();
+  // Each step asks the KSP for what the outer test needs, unless the user set it.
+  const bool user_rtol = option_given("-steady_ksp_rtol");
+  const bool user_max_it = option_given("-steady_ksp_max_it");
   double previous = std::numeric_limits<double>::infinity();
   linearise(rho);
   require_coupled_axes(g, P, rate);
@@ -258,22 +285,27 @@ SteadyResult SteadyState::solve(Vec rho) {
     FP_CHECK(VecNorm(rho, NORM_1, &n1));
     res.residual = r1 / (rate * n1);
     if (!std::isfinite(res.residual)) throw Error("-steady: the iterate is not finite");
-    if (res.residual <= tol_) {
+    if (res.residual <= opt_.tol) {
       res.converged = true;
       break;
     }
-    if (res.iterations == max_it_) break;
+    if (res.iterations == opt_.max_it) break;
     if (!(res.residual < previous))
-      throw Error("-steady stalled at residual " + std::to_string(res.residual) +
-                  " after " + std::to_string(res.iterations) +
-                  " steps (try -steady_pc_type lu on small grids)");
+      throw Error("-steady stalled at residual " + sci(res.residual) + " after " +
+                  std::to_string(res.iterations) + " steps" + failure_hint(op_));
     previous = res.residual;
     ++res.iterations;
     linearise(rho);
     // The KSP test is on the 2-norm of the same residual: ask for a tenth of what the outer
     // test needs, so that one step suffices for a linear F.
-    const double rtol = std::clamp(0.1 * tol_ * rate * n1 / r1, 1e-14, 0.1);
-    FP_CHECK(KSPSetTolerances(ksp, rtol, 0.0, PETSC_DEFAULT, 500));
+    {
+      PetscReal rtol, atol, dtol;
+      PetscInt its;
+      FP_CHECK(KSPGetTolerances(ksp, &rtol, &atol, &dtol, &its));
+      if (!user_rtol) rtol = std::clamp(0.1 * opt_.tol * rate * n1 / r1, 1e-14, 0.1), atol = 0;
+      if (!user_max_it) its = 500;
+      FP_CHECK(KSPSetTolerances(ksp, rtol, atol, dtol, its));
+    }
     FP_CHECK(VecScale(r, -1.0));
     pj.rho_sum = sum(rho);
     FP_CHECK(KSPSolve(ksp, r, x));
@@ -286,7 +318,7 @@ SteadyResult SteadyState::solve(Vec rho) {
     // residual): the next outer step continues from it.
     if (reason < 0 && reason != KSP_DIVERGED_ITS)
       throw Error(std::string("-steady: linear solve failed: ") + KSPConvergedReasons[reason] +
-                  " (try -steady_pc_type lu on small grids, or another -steady_shift)");
+                  failure_hint(op_));
     // rho += Pi x: the correction carries no mass.
     FP_CHECK(VecAXPBY(rho, 1.0, 1.0 - sum(x) / pj.rho_sum, x));
     const double m = sum(rho) * g.cell_volume();
@@ -295,8 +327,8 @@ SteadyResult SteadyState::solve(Vec rho) {
   }
   res.mass = sum(rho) * g.cell_volume();
   if (!res.converged)
-    throw Error("-steady did not converge in " + std::to_string(max_it_) +
-                " steps (residual " + std::to_string(res.residual) +
+    throw Error("-steady did not converge in " + std::to_string(opt_.max_it) +
+                " steps (residual " + sci(res.residual) +
                 "); raise -steady_max_it or check that a unique stationary law exists");
   return res;
 }
