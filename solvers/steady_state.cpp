@@ -180,104 +180,143 @@ std::string failure_hint(FokkerPlanckOperator& op) {
   return " (try -steady_pc_type lu on small grids, or another -steady_shift)";
 }
 
-}  // namespace
+// The linear solve of one Newton step: GMRES on x -> J Pi x, right-preconditioned by a solver
+// for sigma I - J (multigrid, or LU where there is no hierarchy). Holds the KSP, the fine
+// matrix P = sigma I - J, the shell operator and the coarse levels; not movable (PETSc keeps
+// pointers to its members).
+class StepSolver {
+ public:
+  StepSolver(FokkerPlanckOperator& op, const SteadyOptions& opt, Vec rho)
+      : op_(op), levels_(op), comm_(op.grid().comm()) {
+    const Grid& g = op.grid();
+    FP_CHECK(KSPCreate(comm_, ksp_.out()));
+    FP_CHECK(KSPSetOptionsPrefix(ksp_, "steady_"));
+    FP_CHECK(KSPSetDM(ksp_, g.dm()));
+    FP_CHECK(KSPSetDMActive(ksp_, PETSC_FALSE));  // the fine operators are A_ and P_
+    FP_CHECK(KSPSetType(ksp_, KSPGMRES));
+    FP_CHECK(KSPSetPCSide(ksp_, PC_RIGHT));  // GMRES's residual is the true F + J delta
+    // Densities spanning 30 orders of magnitude and a non-normal operator: classical
+    // Gram-Schmidt loses orthogonality (langevin-gmm -gmm_sigma 0.3 at 64^2: 42 iterations,
+    // 112 with restart 100; 16-19 with refinement when needed, as with modified Gram-Schmidt).
+    FP_CHECK(KSPGMRESSetCGSRefinementType(ksp_, KSP_GMRES_CGS_REFINE_IFNEEDED));
+    PC pc;
+    FP_CHECK(KSPGetPC(ksp_, &pc));
+    if (g.dim() == 1 || multigrid_levels(g) == 1)
+      FP_CHECK(PCSetType(pc, PCLU));  // 1-D: tridiagonal; no coarser grid: no hierarchy
+    else
+      configure_multigrid(pc, g);
+    FP_CHECK(KSPSetFromOptions(ksp_));
+    PCType type;
+    FP_CHECK(PCGetType(pc, &type));
+    const bool direct = std::string(type) == PCLU || std::string(type) == PCCHOLESKY;
+    sigma_ = (opt.shift_given || !direct ? opt.shift : 1e-6) * coarsest_rate(op);
 
-SteadyResult SteadyState::solve(Vec rho) {
-  const Grid& g = op_.grid();
-  const MPI_Comm comm = g.comm();
-  const double rate = op_.max_rate(0.0);
-  if (!(rate > 0)) throw Error("-steady: the operator is zero (no drift, no diffusion)");
-
-  // 1. Linear solver: right-preconditioned GMRES (its residual is the true F + J delta).
-  KSPH ksp;
-  FP_CHECK(KSPCreate(comm, ksp.out()));
-  FP_CHECK(KSPSetOptionsPrefix(ksp, "steady_"));
-  FP_CHECK(KSPSetDM(ksp, g.dm()));
-  FP_CHECK(KSPSetDMActive(ksp, PETSC_FALSE));  // the fine operators are A and P below
-  FP_CHECK(KSPSetType(ksp, KSPGMRES));
-  FP_CHECK(KSPSetPCSide(ksp, PC_RIGHT));
-  // Densities spanning 30 orders of magnitude and a non-normal operator: classical
-  // Gram-Schmidt loses orthogonality (langevin-gmm -gmm_sigma 0.3 at 64^2: 42 iterations,
-  // 112 with restart 100; 16-19 with refinement when needed, as with modified Gram-Schmidt).
-  FP_CHECK(KSPGMRESSetCGSRefinementType(ksp, KSP_GMRES_CGS_REFINE_IFNEEDED));
-  PC pc;
-  FP_CHECK(KSPGetPC(ksp, &pc));
-  if (g.dim() == 1 || multigrid_levels(g) == 1)
-    FP_CHECK(PCSetType(pc, PCLU));  // 1-D: tridiagonal; no coarser grid: multigrid has no levels
-  else
-    configure_multigrid(pc, g);
-  FP_CHECK(KSPSetFromOptions(ksp));
-  PCType type;
-  FP_CHECK(PCGetType(pc, &type));
-  const bool direct = std::string(type) == PCLU || std::string(type) == PCCHOLESKY;
-
-  SteadyResult res;
-  res.shift = (opt_.shift_given || !direct ? opt_.shift : 1e-6) * coarsest_rate(op_);
-  const double sigma = res.shift;
-
-  // 2. Matrices. P = sigma I - J on the fine grid; each coarse multigrid level asks the KSP
-  // callback for sigma I - L rediscretised on its grid (solvers/coarse_levels.hpp).
-  CoarseLevels levels(op_);
-  struct Ctx {
-    CoarseLevels* levels;
-    double sigma;
-    MPI_Comm comm;
-  } ctx{&levels, sigma, comm};
-  auto compute = [](KSP, Mat A, Mat P, void* c) -> PetscErrorCode {
-    auto* x = static_cast<Ctx*>(c);
-    return guarded(x->comm, [&] {
-      x->levels->assemble(0.0, x->sigma, Part::full, P);
-      if (A != P) {
-        FP_CHECK(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
-        FP_CHECK(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
-      }
-    });
-  };
-  FP_CHECK(KSPSetComputeOperators(ksp, compute, &ctx));
-  MatH P, A;
-  VecH r, x, work;
-  FP_CHECK(DMCreateMatrix(g.dm(), P.out()));
-  FP_CHECK(VecDuplicate(rho, r.out()));
-  FP_CHECK(VecDuplicate(rho, x.out()));
-  FP_CHECK(VecDuplicate(rho, work.out()));
-  ProjectedJacobian pj;
-  pj.P = P;
-  pj.sigma = sigma;
-  pj.rho = rho;
-  pj.work = work;
-  {
+    // Each coarse multigrid level asks this callback for sigma I - L rediscretised on its grid
+    // (solvers/coarse_levels.hpp).
+    FP_CHECK(KSPSetComputeOperators(ksp_, compute, this));
+    FP_CHECK(DMCreateMatrix(g.dm(), P_.out()));
+    FP_CHECK(VecDuplicate(rho, work_.out()));
+    pj_.P = P_;
+    pj_.sigma = sigma_;
+    pj_.rho = rho;
+    pj_.work = work_;
     PetscInt n, N;
     FP_CHECK(VecGetLocalSize(rho, &n));
     FP_CHECK(VecGetSize(rho, &N));
-    FP_CHECK(MatCreateShell(comm, n, n, N, N, &pj, A.out()));
-    FP_CHECK(MatShellSetOperation(A, MATOP_MULT, (void (*)(void))ProjectedJacobian::mult));
+    FP_CHECK(MatCreateShell(comm_, n, n, N, N, &pj_, A_.out()));
+    FP_CHECK(MatShellSetOperation(A_, MATOP_MULT, (void (*)(void))ProjectedJacobian::mult));
   }
+  StepSolver(const StepSolver&) = delete;
+  StepSolver& operator=(const StepSolver&) = delete;
+
+  double sigma() const { return sigma_; }
+  Mat P() const { return P_; }
 
   // The one place the linearisation is formed: P = sigma I - J(state) on the fine grid (the
   // coarse levels follow when KSP sets the preconditioner up again). Linear schemes: once.
   // For a nonlinear flux, pass the state to the Jacobian assembly here and to the coarse
   // levels' callback (restricted), and bypass CoarseLevels' cache of unchanged matrices.
-  bool linearised = false;
-  auto linearise = [&](Vec /*state*/) {
-    if (linearised && is_linear(op_.scheme())) return;
-    levels.assemble(0.0, sigma, Part::full, P);
-    FP_CHECK(KSPSetOperators(ksp, A, P));
-    linearised = true;
-  };
+  void linearise(Vec /*state*/) {
+    if (linearised_ && is_linear(op_.scheme())) return;
+    levels_.assemble(0.0, sigma_, Part::full, P_);
+    FP_CHECK(KSPSetOperators(ksp_, A_, P_));
+    linearised_ = true;
+  }
 
-  // 3. Newton steps on F(rho) = L rho with zero-mass corrections.
-  auto sum = [](Vec v) {
+  // x = the zero-mass solution of J x = b (b has zero mass) at relative 2-norm tolerance rtol
+  // (ignored where the user set -steady_ksp_rtol). Returns the Krylov iterations; running out
+  // of them is not an error (GMRES never raises its residual; the next Newton step continues).
+  int solve(Vec b, Vec x, double rtol) {
+    PetscReal rt, atol, dtol;
+    PetscInt max_it;
+    FP_CHECK(KSPGetTolerances(ksp_, &rt, &atol, &dtol, &max_it));
+    if (!user_rtol_) rt = rtol, atol = 0;
+    if (!user_max_it_) max_it = 500;
+    FP_CHECK(KSPSetTolerances(ksp_, rt, atol, dtol, max_it));
+    PetscScalar sr, sx;
+    FP_CHECK(VecSum(pj_.rho, &sr));
+    pj_.rho_sum = sr;
+    FP_CHECK(KSPSolve(ksp_, b, x));
+    KSPConvergedReason reason;
+    PetscInt its;
+    FP_CHECK(KSPGetConvergedReason(ksp_, &reason));
+    FP_CHECK(KSPGetIterationNumber(ksp_, &its));
+    if (reason < 0 && reason != KSP_DIVERGED_ITS)
+      throw Error(std::string("-steady: linear solve failed: ") + KSPConvergedReasons[reason] +
+                  failure_hint(op_));
+    FP_CHECK(VecSum(x, &sx));
+    FP_CHECK(VecAXPY(x, -sx / sr, pj_.rho));  // x <- Pi x
+    return int(its);
+  }
+
+ private:
+  static PetscErrorCode compute(KSP, Mat A, Mat P, void* c) {
+    auto* self = static_cast<StepSolver*>(c);
+    return guarded(self->comm_, [&] {
+      self->levels_.assemble(0.0, self->sigma_, Part::full, P);
+      if (A != P) {
+        FP_CHECK(MatAssemblyBegin(A, MAT_FINAL_ASSEMBLY));
+        FP_CHECK(MatAssemblyEnd(A, MAT_FINAL_ASSEMBLY));
+      }
+    });
+  }
+
+  FokkerPlanckOperator& op_;
+  CoarseLevels levels_;
+  MPI_Comm comm_;
+  KSPH ksp_;
+  MatH P_, A_;
+  VecH work_;
+  ProjectedJacobian pj_;
+  double sigma_ = 0;
+  bool linearised_ = false;
+  const bool user_rtol_ = option_given("-steady_ksp_rtol");
+  const bool user_max_it_ = option_given("-steady_ksp_max_it");
+};
+
+}  // namespace
+
+SteadyResult SteadyState::solve(Vec rho) {
+  const Grid& g = op_.grid();
+  const double rate = op_.max_rate(0.0);
+  if (!(rate > 0)) throw Error("-steady: the operator is zero (no drift, no diffusion)");
+  StepSolver step(op_, opt_, rho);
+  SteadyResult res;
+  res.shift = step.sigma();
+  step.linearise(rho);
+  require_coupled_axes(g, step.P(), rate);
+
+  // Newton steps on F(rho) = L rho with zero-mass corrections.
+  VecH r, x;
+  FP_CHECK(VecDuplicate(rho, r.out()));
+  FP_CHECK(VecDuplicate(rho, x.out()));
+  auto mass = [&](Vec v) {
     PetscScalar s;
     FP_CHECK(VecSum(v, &s));
-    return double(s);
+    return double(s) * g.cell_volume();
   };
-  const double mass0 = sum(rho) * g.cell_volume();
-  // Each step asks the KSP for what the outer test needs, unless the user set it.
-  const bool user_rtol = option_given("-steady_ksp_rtol");
-  const bool user_max_it = option_given("-steady_ksp_max_it");
+  const double mass0 = mass(rho);
   double previous = std::numeric_limits<double>::infinity();
-  linearise(rho);
-  require_coupled_axes(g, P, rate);
   for (;;) {
     op_.apply(0.0, rho, r, Part::full);
     PetscReal r1, n1;
@@ -295,37 +334,16 @@ SteadyResult SteadyState::solve(Vec rho) {
                   std::to_string(res.iterations) + " steps" + failure_hint(op_));
     previous = res.residual;
     ++res.iterations;
-    linearise(rho);
+    step.linearise(rho);
+    FP_CHECK(VecScale(r, -1.0));
     // The KSP test is on the 2-norm of the same residual: ask for a tenth of what the outer
     // test needs, so that one step suffices for a linear F.
-    {
-      PetscReal rtol, atol, dtol;
-      PetscInt its;
-      FP_CHECK(KSPGetTolerances(ksp, &rtol, &atol, &dtol, &its));
-      if (!user_rtol) rtol = std::clamp(0.1 * opt_.tol * rate * n1 / r1, 1e-14, 0.1), atol = 0;
-      if (!user_max_it) its = 500;
-      FP_CHECK(KSPSetTolerances(ksp, rtol, atol, dtol, its));
-    }
-    FP_CHECK(VecScale(r, -1.0));
-    pj.rho_sum = sum(rho);
-    FP_CHECK(KSPSolve(ksp, r, x));
-    KSPConvergedReason reason;
-    PetscInt its;
-    FP_CHECK(KSPGetConvergedReason(ksp, &reason));
-    FP_CHECK(KSPGetIterationNumber(ksp, &its));
-    res.krylov_iterations += int(its);
-    // Running out of iterations still leaves a better iterate (GMRES never raises its
-    // residual): the next outer step continues from it.
-    if (reason < 0 && reason != KSP_DIVERGED_ITS)
-      throw Error(std::string("-steady: linear solve failed: ") + KSPConvergedReasons[reason] +
-                  failure_hint(op_));
-    // rho += Pi x: the correction carries no mass.
-    FP_CHECK(VecAXPBY(rho, 1.0, 1.0 - sum(x) / pj.rho_sum, x));
-    const double m = sum(rho) * g.cell_volume();
-    if (!(m > 0) || !std::isfinite(m)) throw Error("-steady: the iterate is not finite");
-    FP_CHECK(VecScale(rho, mass0 / m));  // round-off only
+    const double rtol = std::clamp(0.1 * opt_.tol * rate * n1 / r1, 1e-14, 0.1);
+    res.krylov_iterations += step.solve(r, x, rtol);
+    FP_CHECK(VecAXPY(rho, 1.0, x));
+    FP_CHECK(VecScale(rho, mass0 / mass(rho)));  // round-off only: x has zero mass
   }
-  res.mass = sum(rho) * g.cell_volume();
+  res.mass = mass(rho);
   if (!res.converged)
     throw Error("-steady did not converge in " + std::to_string(opt_.max_it) +
                 " steps (residual " + sci(res.residual) +
