@@ -3,7 +3,7 @@
 // Stages (a run passes through them in order; output nests inside stepping):
 //   fpflow: set-up        options, problem, grid, coefficient sampling, initial data, TS set-up
 //   fpflow: stepping      TSSolve (time steps, implicit solves)
-//   fpflow: steady solve  -steady's shifted inverse iteration
+//   fpflow: steady solve  -steady (Newton-Krylov, solvers/steady_state.hpp)
 //   fpflow: output        VTK frames (drift, current, flow fields, writing)
 //   fpflow: diagnostics   mass, error norms, the run summary
 // A stage is registered with PETSc when it is first entered, so -log_view lists only the stages a

@@ -8,7 +8,7 @@
 // residual by summing the fine cells (the transpose of Q0 injection), so the coarse matrix is
 // scaled by the cell-volume ratio to act on summed residuals.
 // Used by the implicit time stepper (IJacobian, the default with -pc_type mg) and by the steady
-// solver (KSP operators; there Galerkin stays the default, see steady_state.cpp).
+// solver (KSP operators for its sigma I - J preconditioner, see steady_state.hpp).
 #pragma once
 
 #include "operators/fp_operator.hpp"

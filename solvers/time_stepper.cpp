@@ -210,7 +210,7 @@ PetscErrorCode TimeStepper::domain_check(TS ts, PetscReal, Vec Y, PetscBool* acc
 // state is rescaled to its mass before, which changes no cell by more than the negatives' total.
 // Negatives above kProjectionLimit x max|rho| are not solver noise: they are left for the
 // run's final positivity check to report.
-void TimeStepper::project_positive(Vec U) {
+bool project_positive(Vec U, MPI_Comm comm) {
   PetscInt n = 0;
   FP_CHECK(VecGetLocalSize(U, &n));
   double local[3] = {0, 0, 0};  // sum of negatives, sum of all, -min
@@ -224,15 +224,17 @@ void TimeStepper::project_positive(Vec U) {
     }
   }
   double sums[2], worst[2], lmax[2] = {local[2], mx};
-  MPI_Allreduce(local, sums, 2, MPI_DOUBLE, MPI_SUM, op_.grid().comm());
-  MPI_Allreduce(lmax, worst, 2, MPI_DOUBLE, MPI_MAX, op_.grid().comm());
-  if (!(worst[0] > 0) || worst[0] > kProjectionLimit * worst[1]) return;
+  MPI_Allreduce(local, sums, 2, MPI_DOUBLE, MPI_SUM, comm);
+  MPI_Allreduce(lmax, worst, 2, MPI_DOUBLE, MPI_MAX, comm);
+  if (!(worst[0] > 0) || worst[0] > kProjectionLimit * worst[1]) return false;
   const double scale = sums[1] / (sums[1] - sums[0]);
-  {
-    VecArray a(U);
-    for (PetscInt i = 0; i < n; ++i) a[i] = a[i] < 0 ? 0.0 : a[i] * scale;
-  }
-  ++projections_;
+  VecArray a(U);
+  for (PetscInt i = 0; i < n; ++i) a[i] = a[i] < 0 ? 0.0 : a[i] * scale;
+  return true;
+}
+
+void TimeStepper::project_positive(Vec U) {
+  if (fpflow::project_positive(U, op_.grid().comm())) ++projections_;
 }
 
 // After every accepted step: the positivity projection of backward Euler, -until_stationary

@@ -63,6 +63,14 @@ inline constexpr double kNegativeTolerance = 1e-14;
 // TimeStepper::project_positive); larger ones are reported, never projected away.
 inline constexpr double kProjectionLimit = 1e-6;
 
+// The solver-noise projection: a state that is >= 0 in exact arithmetic (backward Euler or the
+// stationary law of a positivity-preserving operator), computed to a solver tolerance, shows
+// negatives of that size where the exact value is ~0. If its negatives are all within
+// kProjectionLimit x max, they are set to 0 and the state rescaled to its mass (moving those
+// cells towards the exact state); returns whether it did. Larger negatives are left alone, for
+// the run's checks to report. Collective.
+bool project_positive(Vec U, MPI_Comm comm);
+
 class TimeStepper {
  public:
   // Observer called after every accepted step (and at step 0) with the current solution.

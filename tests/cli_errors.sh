@@ -99,6 +99,16 @@ expect_error unknown-ts-type "Unknown TS type: bogus" $FP -ts_type bogus $Q
 expect_error unknown-pc-type "PC type bogus" $FP -ts_type beuler -pc_type bogus $T
 expect_error dash-expression "starting with '-'" $FP -problem custom -custom_drift_x -x $Q
 expect_error empty-problem "-problem has an empty value" $FP -problem "" $Q
+# -steady refuses what has no unique stationary law, and bad solver settings.
+expect_error steady-absorbing "with absorbing walls all mass leaves" $FP -steady -bc absorbing $Q
+expect_error steady-zero-operator "the operator is zero" \
+  $FP -problem custom -custom_diffusion_x 0 -custom_diffusion_y 0 -steady $Q
+expect_error steady-decoupled-axis "nothing moves mass along y" \
+  $FP -problem custom -custom_diffusion_y 0 -steady $Q
+expect_error steady-decoupled-axis-2-ranks "nothing moves mass along x" \
+  $MPI $FP -problem custom -custom_diffusion_x 0 -custom_drift_y 1 -steady $Q
+expect_error steady-bad-shift "steady_shift and -steady_max_it must be positive" $FP -steady -steady_shift 0 $Q
+expect_error steady-muscl "steady needs a linear flux scheme or sghr" $FP -steady -fp_scheme muscl $Q
 
 # --- integers: overflow, fractions, garbage, range (fpflow's and PETSc's own options) -------
 expect_error grid-wraps-to-64 "-da_grid_x 4294967360 is too large" $FP -dim 1 -da_grid_x 4294967360 $Q
@@ -405,7 +415,7 @@ expect_error exact-law-with-initial "drop -custom_initial" \
   $FP -problem custom -custom_exact_law gaussian -custom_initial 'exp(-x^2)' $Q
 expect_error too-many-values "box_lo takes at most 3" $FP -box_lo -1,-1,-1,-1 $Q
 expect_error steady-nonlinear-scheme "not pflow" $FP -fp_scheme pflow -steady $Q
-expect_error steady-muscl "not muscl" $FP -fp_scheme muscl -steady $Q
+expect_error steady-muscl-named "not muscl" $FP -fp_scheme muscl -steady $Q
 expect_error heat-absorbing-mean-outside "initial mean must lie inside the box" \
   $FP -problem heat -dim 1 -bc absorbing -box_lo -1 -box_hi 1 -heat_mean 1.5 $Q
 
