@@ -53,6 +53,7 @@ struct SteadyOptions {
   double shift = 0.03;
   bool shift_given = false;
   PetscInt max_it = 30;
+  bool max_it_given = false;
 };
 // Reads -steady_tol, -steady_max_it, -steady_shift (read on every run, so -help lists them).
 SteadyOptions read_steady_options(MPI_Comm comm);
