@@ -46,7 +46,7 @@ std::pair<double, double> moments(const Ensemble& e) {
 
 // A small grid: the walls (box and boundary kinds) of particle tests.
 GridSpec walls_of(int dim, std::array<double, 3> lo, std::array<double, 3> hi,
-                  std::array<PetscInt, 3> cells, std::array<Boundary, 3> bc) {
+                  std::array<PetscInt, 3> cells, Boundaries bc) {
   GridSpec s;
   s.dim = dim;
   s.box.lo = lo;
