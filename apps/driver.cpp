@@ -160,7 +160,8 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     const bool help_only = option_given("-help");
     if (!help_only) prepare_output_dir(comm, output_);
     grid_ = std::make_unique<Grid>(comm, spec);
-    problem_->set_domain(grid_->box(), {grid_->boundary(0), grid_->boundary(1), grid_->boundary(2)});
+    problem_->set_domain(grid_->box(),
+                         {grid_->boundary(0), grid_->boundary(1), grid_->boundary(2)});
     op_ = std::make_unique<FokkerPlanckOperator>(*grid_, *problem_, scheme_, limiter_, cross_);
     monotone_ = op_->monotonicity(0.0);
     if (!monotone_.monotone && comm_rank(comm) == 0 && !help_only)

@@ -29,7 +29,8 @@ AxisBoundary parse_axis_boundary(const std::string& value) {
   const std::size_t colon = value.find(':');
   if (colon == std::string::npos) return AxisBoundary(parse_boundary(value));
   if (value.find(':', colon + 1) != std::string::npos)
-    throw Error("boundary '" + value + "' has more than two sides; give KIND (both sides) or LO:HI");
+    throw Error("boundary '" + value +
+                "' has more than two sides; give KIND (both sides) or LO:HI");
   const std::string lo = value.substr(0, colon), hi = value.substr(colon + 1);
   if (lo.empty() || hi.empty())
     throw Error("boundary '" + value + "' leaves the " + (lo.empty() ? "low" : "high") +

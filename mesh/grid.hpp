@@ -26,9 +26,10 @@ namespace fpflow {
 
 enum class Boundary { reflecting, periodic, absorbing };
 
-// The walls of one axis: one kind per side. A single kind means both sides (so {reflecting,
-// periodic, absorbing} still spells one kind per axis). There is no comparison with a single
-// Boundary: a use says which side it means (side(s), lo, hi), or asks periodic() / any(kind).
+// The walls of one axis: one kind per side. A single kind converts to both sides alike, so
+// `Boundaries bc = {Boundary::absorbing, Boundary::periodic, ...}` still gives one kind per axis.
+// There is no comparison with a single Boundary: a use says which side it means (side(s), lo,
+// hi), or asks periodic() / any(kind).
 struct AxisBoundary {
   Boundary lo = Boundary::reflecting, hi = Boundary::reflecting;
   constexpr AxisBoundary() = default;

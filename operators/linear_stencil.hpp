@@ -20,8 +20,9 @@
 // euler(): rho_new = rho + dt L rho, reading the current state from its owned (global-vector)
 // array, and only the ghost values from the ghosted local array (another rank's cells and
 // periodic wraps; Grid::update_ghosts scatters just those); wall ghosts follow the width-1 rule
-// of their side (mirror = the boundary cell, absorbing = 0). No copy of the state is made. It also returns
-// the min, max and finiteness of the new state, which the stepper would otherwise re-read.
+// of their side (mirror = the boundary cell, absorbing = 0). No copy of the state is made. It
+// also returns the min, max and finiteness of the new state, which the stepper would otherwise
+// re-read.
 #pragma once
 
 #include "mesh/grid.hpp"

@@ -7,9 +7,9 @@
 // its own kind (problems/images.hpp: method of images, or the eigen-series when s(t) is large
 // against the box; absorbing at one end and reflecting at the other is the first-passage law).
 // That law at t = 0 is the initial density, so the exact law is the solution on ANY box with any
-// walls: the error norms are always against the true solution. When the walls are far (the default box
-// puts them 8 final standard deviations from m) the images vanish below round-off and the
-// initial density is the plain Gaussian.
+// walls: the error norms are always against the true solution. When the walls are far (the
+// default box puts them 8 final standard deviations from m) the images vanish below round-off
+// and the initial density is the plain Gaussian.
 #include "core/options.hpp"
 #include "problems/gaussian.hpp"
 #include "problems/images.hpp"

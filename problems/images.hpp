@@ -13,8 +13,9 @@
 //            periodic    sum_k  g(x - m - kL)
 //   series   reflecting  1/L + 2/L sum_n e^{-k^2 s^2/2} cos k(m - lo) cos k(x - lo),  k = n pi/L
 //            absorbing         2/L sum_n e^{-k^2 s^2/2} sin k(m - lo) sin k(x - lo),  k = n pi/L
-//            abs:refl          2/L sum_n e^{-k^2 s^2/2} sin k(m - lo) sin k(x - lo),  k = (n - 1/2) pi/L
-//            refl:abs          2/L sum_n e^{-k^2 s^2/2} cos k(m - lo) cos k(x - lo),  k = (n - 1/2) pi/L
+//            abs:refl          2/L sum_n e^{-k^2 s^2/2} sin k(m - lo) sin k(x - lo)
+//            refl:abs          2/L sum_n e^{-k^2 s^2/2} cos k(m - lo) cos k(x - lo)
+//                                                         (mixed walls: k = (n - 1/2) pi/L)
 //            periodic    1/L + 2/L sum_n e^{-k^2 s^2/2} cos k(x - m),                 k = 2 n pi/L
 // (g the N(0, s^2) density, n from 1). Interval probabilities integrate each term exactly:
 // normal-CDF differences (erfc on the tail side, problems/gaussian.hpp) for images, sines and

@@ -380,9 +380,10 @@ void TimeStepper::track_outflow(double t, Vec U) {
   if (track_time_ >= 0 && t > track_time_) {
     const double dt = t - track_time_;
     const bool left = type_ == "euler";
-    for (int s : absorbing_sides_)
-      side_integral_[std::size_t(s)] +=
-          left ? dt * rate_prev_[std::size_t(s)] : 0.5 * dt * (rate_prev_[std::size_t(s)] + rate[std::size_t(s)]);
+    for (int s : absorbing_sides_) {
+      const std::size_t i = std::size_t(s);
+      side_integral_[i] += left ? dt * rate_prev_[i] : 0.5 * dt * (rate_prev_[i] + rate[i]);
+    }
   }
   rate_prev_ = rate;
   track_time_ = t;

@@ -16,11 +16,11 @@
 //    probability-flow ODE with the log-density carried along (d log rho/dt = -div v).
 // Walls match the grid's boundary kinds, side by side, and are applied inside every step:
 // reflecting = mirror (repeated until inside), periodic = wrap, absorbing = killed, with the exit
-// time recorded as the end of the step. An absorbing wall also kills a particle whose path crossed it *within*
-// the step although both end points are inside, with the Brownian-bridge crossing probability
-// exp(-2 (x0 - w)(x1 - w) / s^2) (s^2 = the step's variance along the axis; exact for Brownian
-// motion with constant drift, first order otherwise). Without it, monitoring only step ends
-// misses O(sqrt(dt)) of the exits.
+// time recorded as the end of the step. An absorbing wall also kills a particle whose path
+// crossed it *within* the step although both end points are inside, with the Brownian-bridge
+// crossing probability exp(-2 (x0 - w)(x1 - w) / s^2) (s^2 = the step's variance along the axis;
+// exact for Brownian motion with constant drift, first order otherwise). Without it, monitoring
+// only step ends misses O(sqrt(dt)) of the exits.
 #pragma once
 
 #include "mesh/grid.hpp"
