@@ -117,11 +117,19 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     const auto def_bc = problem_->default_bc();
     std::vector<std::string> def_names;
     for (int d = 0; d < dim; ++d) def_names.push_back(to_string(def_bc[d]));
-    auto bc = opt.strings("-bc", "Boundary per axis: reflecting, periodic, absorbing (one or per axis)",
-                          def_names, 3);
+    auto bc = opt.strings("-bc", "Walls per axis, one value for every axis or one per axis: KIND "
+                          "(both sides) or LO:HI, KIND = reflecting, absorbing, periodic "
+                          "(periodic joins both sides)", def_names, 3);
     if (bc.size() != 1 && int(bc.size()) != dim)
-      throw Error("-bc takes 1 or " + std::to_string(dim) + " values");
-    for (int d = 0; d < 3; ++d) spec.bc[d] = parse_boundary(bc[std::min<size_t>(d, bc.size() - 1)]);
+      throw Error("-bc takes one value for every axis or one per axis (" + std::to_string(dim) +
+                  " in " + std::to_string(dim) + "-D), got " + std::to_string(bc.size()));
+    for (int d = 0; d < dim; ++d) {
+      try {
+        spec.bc[d] = parse_axis_boundary(bc[std::min<size_t>(d, bc.size() - 1)]);
+      } catch (const Error& e) {
+        throw Error(std::string("-bc: ") + e.what());
+      }
+    }
     // The default scheme follows the time stepping: explicit steps are cheap and short, so the
     // second-order-everywhere sghr costs little; implicit steps with its nonlinear correction
     // take 2-3x the Newton iterations for an error dominated by the time step (measured in
@@ -180,7 +188,8 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
     if (!help_only) output_lock_ = prepare_output_dir(comm, output_);
     spec.footprint = footprint(dim, steady_, spec.box_stencil, vtk && !help_only, flow_fields_);
     grid_ = std::make_unique<Grid>(comm, spec);
-    problem_->set_domain(grid_->box(), {grid_->bc(0), grid_->bc(1), grid_->bc(2)});
+    problem_->set_domain(grid_->box(),
+                         {grid_->boundary(0), grid_->boundary(1), grid_->boundary(2)});
     op_ = std::make_unique<FokkerPlanckOperator>(*grid_, *problem_, scheme_, limiter_, cross_);
     monotone_ = op_->monotonicity(0.0);
     if (!monotone_.monotone && comm_rank(comm) == 0 && !help_only)
@@ -219,7 +228,7 @@ Simulation::Simulation(MPI_Comm comm) : comm_(comm) {
 
     if (steady_) {
       for (int d = 0; d < dim; ++d)
-        if (grid_->bc(d) == Boundary::absorbing)
+        if (grid_->boundary(d).any(Boundary::absorbing))
           throw Error("-steady: with absorbing walls all mass leaves; there is no stationary law");
       steady_solver_ = std::make_unique<SteadyState>(*op_, steady_options_);
       if (vtk && !help_only) writer_ = std::make_unique<VtkSeriesWriter>(*grid_, output_, vtk_compressor_);
@@ -291,7 +300,7 @@ std::string Simulation::resolved_options() const {
   const char* ax = "xyz";
   for (int d = 0; d < dim; ++d) s << "-da_grid_" << ax[d] << " " << grid_->cells(d) << "\n";
   s << "-box_lo " << join(lo, dim) << "\n-box_hi " << join(hi, dim) << "\n-bc ";
-  for (int d = 0; d < dim; ++d) s << (d ? "," : "") << to_string(grid_->bc(d));
+  for (int d = 0; d < dim; ++d) s << (d ? "," : "") << to_string(grid_->boundary(d));
   s << "\n-fp_scheme " << to_string(scheme_) << "\n-fp_limiter " << to_string(limiter_) << "\n";
   s << "-fp_cross " << to_string(cross_) << "\n";
   if (stepper_) {
@@ -374,7 +383,7 @@ nlohmann::json Simulation::run() {
   j["dim"] = dim;
   std::vector<PetscInt> cells;
   std::vector<std::string> bcs;
-  for (int d = 0; d < dim; ++d) cells.push_back(grid_->cells(d)), bcs.push_back(to_string(grid_->bc(d)));
+  for (int d = 0; d < dim; ++d) cells.push_back(grid_->cells(d)), bcs.push_back(to_string(grid_->boundary(d)));
   j["cells"] = cells;
   j["box"] = {{"lo", std::vector<double>(grid_->box().lo.begin(), grid_->box().lo.begin() + dim)},
               {"hi", std::vector<double>(grid_->box().hi.begin(), grid_->box().hi.begin() + dim)}};
@@ -431,6 +440,15 @@ nlohmann::json Simulation::run() {
   j["min_density"] = min_value(rho_);
   j["absorbed_mass"] = absorbed;
   j["absorbed_mass_method"] = steady_ ? "none" : stepper_->absorbed_method();
+  // Per absorbing side ("x_lo", ...), summing to absorbed_mass (time_stepper.hpp).
+  j["absorbed_by_side"] = nlohmann::json::object();
+  if (!steady_) {
+    const std::vector<double> by_side = stepper_->absorbed_by_side(mass0_, m1);
+    for (std::size_t i = 0; i < by_side.size(); ++i) {
+      const int s = stepper_->absorbing_sides()[i];
+      j["absorbed_by_side"][side_name(s / 2, s % 2)] = by_side[i];
+    }
+  }
   // (mass_final + absorbed - mass_initial) / mass_initial: round-off when mass is accounted.
   j["mass_balance_error"] = (m1 + absorbed - mass0_) / mass0_;
   j["wall_seconds"] = wall;

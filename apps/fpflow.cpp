@@ -9,6 +9,7 @@
 //   fpflow -problem ou -dim 2 -ts_type beuler -ts_dt 1e-2 -pc_type mg    geometric multigrid (2-D, 3-D)
 //   fpflow -problem ou -dim 1 -ts_type beuler -ts_dt 1e-3 -pc_type lu    1-D: a direct solve
 //   fpflow -problem heat -bc absorbing -ts_max_time 2      (absorbed mass in summary.json)
+//   fpflow -problem heat -dim 1 -bc absorbing:reflecting -box_lo 0 -box_hi 1 -heat_mean 0.3   first passage
 //   fpflow -options_file apps/examples/custom_ou.opts      (a problem defined at run time)
 //   fpflow -help                                       every option, with defaults
 //   mpirun -n 2 fpflow verify -output verify-out       grid against particles (verify.json, PNGs)
@@ -36,7 +37,8 @@ std::string help_intro() {
     std::string pad(name.size() < 14 ? 14 - name.size() : 1, ' ');
     s += "  " + name + pad + fpflow::make_problem(name)->description() + "\n";
   }
-  s += "Grid: -dim, -da_grid_x/y/z, -box_lo/-box_hi, -bc reflecting|periodic|absorbing.\n"
+  s += "Grid: -dim, -da_grid_x/y/z, -box_lo/-box_hi, -bc KIND or LO:HI per axis\n"
+       "  (KIND = reflecting|absorbing|periodic, e.g. -bc absorbing:reflecting,periodic).\n"
        "Scheme: -fp_scheme sghr|sg|muscl|upwind|pflow, -fp_cross limited|monotone|average.\n"
        "Time: -ts_type, -ts_dt, -ts_max_time, or -steady.\n"
        "Output: -output DIR (summary.json, options.txt, fpflow.pvd).\n"

@@ -82,6 +82,11 @@ std::vector<Case> all_cases() {
                "-problem heat -dim 1 -bc absorbing -box_lo -1 -box_hi 1 -heat_mean 0.2 "
                "-heat_sigma0 0.3 -ts_max_time 0.5",
                {256, 1, 1}, {32, 1, 1}, Start::initial, Stepper::exact, 0.5, 50});
+  c.push_back({"first-passage-heat-1d", "heat absorbed at 0 and reflected at 1 (first passage, "
+               "walls per side): absorbed mass vs killed fraction",
+               "-problem heat -dim 1 -bc absorbing:reflecting -box_lo 0 -box_hi 1 -heat_mean 0.3 "
+               "-heat_sigma0 0.15 -ts_max_time 0.4",
+               {256, 1, 1}, {32, 1, 1}, Start::initial, Stepper::exact, 0.4, 50});
   {
     Case r{"continuity-rotation-2d", "continuity equation, rigid rotation (a = 0, MUSCL): grid vs RK4 particles",
            "-problem ou -dim 2 -ou_B 0,-1,1,0 -ou_sigma 0 -ou_mean0 1.5,0 -ou_var0 0.1 "

@@ -27,6 +27,39 @@ std::string to_string(Boundary b) {
   return "?";
 }
 
+AxisBoundary parse_axis_boundary(const std::string& value) {
+  const std::size_t colon = value.find(':');
+  if (colon == std::string::npos) return AxisBoundary(parse_boundary(value));
+  if (value.find(':', colon + 1) != std::string::npos)
+    throw Error("boundary '" + value +
+                "' has more than two sides; give KIND (both sides) or LO:HI");
+  const std::string lo = value.substr(0, colon), hi = value.substr(colon + 1);
+  if (lo.empty() || hi.empty())
+    throw Error("boundary '" + value + "' leaves the " + (lo.empty() ? "low" : "high") +
+                " side empty; give KIND (both sides) or LO:HI with KIND one of reflecting, "
+                "absorbing, periodic");
+  AxisBoundary b;
+  for (int side = 0; side < 2; ++side) {
+    try {
+      (side == 0 ? b.lo : b.hi) = parse_boundary(side == 0 ? lo : hi);
+    } catch (const Error& e) {
+      throw Error(std::string(e.what()) + " (in '" + value + "')");
+    }
+  }
+  if ((b.lo == Boundary::periodic) != (b.hi == Boundary::periodic))
+    throw Error("boundary '" + value + "': periodic joins the two sides of an axis, so it "
+                "cannot be one side only; give 'periodic' for the axis");
+  return b;
+}
+
+std::string to_string(const AxisBoundary& b) {
+  return b.lo == b.hi ? to_string(b.lo) : to_string(b.lo) + ":" + to_string(b.hi);
+}
+
+std::string side_name(int axis, int side) {
+  return std::string(1, "xyz"[axis]) + (side == 0 ? "_lo" : "_hi");
+}
+
 namespace {
 // The grid must fit in 32-bit indices and in memory (core/resources.hpp); -da_grid_* values
 // are named in the message.
@@ -55,6 +88,10 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
       box_stencil_(spec.box_stencil) {
   if (dim_ < 1 || dim_ > 3) throw Error("-dim must be 1, 2 or 3, got " + std::to_string(dim_));
   const char* axis_name = "xyz";
+  for (int a = 0; a < dim_; ++a)
+    if ((bc_[a].lo == Boundary::periodic) != (bc_[a].hi == Boundary::periodic))
+      throw Error(std::string("boundary along ") + axis_name[a] + " is '" + to_string(bc_[a]) +
+                  "': periodic joins the two sides of an axis, so it cannot be one side only");
   for (int a = 0; a < dim_; ++a) {
     if (!(box_.lo[a] < box_.hi[a]) || !std::isfinite(box_.lo[a]) || !std::isfinite(box_.hi[a]))
       throw Error(std::string("empty box along ") + axis_name[a] + ": lo = " +
@@ -74,8 +111,7 @@ Grid::Grid(MPI_Comm comm, const GridSpec& spec)
   }
   DMBoundaryType bt[3];
   for (int a = 0; a < 3; ++a)
-    bt[a] = (a < dim_ && bc_[a] == Boundary::periodic) ? DM_BOUNDARY_PERIODIC
-                                                        : DM_BOUNDARY_GHOSTED;
+    bt[a] = (a < dim_ && bc_[a].periodic()) ? DM_BOUNDARY_PERIODIC : DM_BOUNDARY_GHOSTED;
   FP_CHECK(DMDACreate(comm, dm_.out()));
   FP_CHECK(DMSetDimension(dm_, dim_));
   FP_CHECK(DMDASetSizes(dm_, n[0], dim_ > 1 ? n[1] : 1, dim_ > 2 ? n[2] : 1));
@@ -155,7 +191,7 @@ void Grid::read_layout() {
     gxm_[a] = gxm[a];
     h_[a] = (box_.hi[a] - box_.lo[a]) / double(M_[a]);
     volume_ *= h_[a];
-    if (bc_[a] == Boundary::periodic && M_[a] < width_)
+    if (bc_[a].periodic() && M_[a] < width_)
       throw Error(std::string("periodic axis ") + axis_name[a] + " needs at least " +
                   std::to_string(width_) + " cells");
   }
@@ -165,8 +201,9 @@ void Grid::read_layout() {
 
 void Grid::fill_boundary_ghosts(PetscScalar* u) const {
   for (int a = 0; a < dim_; ++a) {
-    if (bc_[a] == Boundary::periodic) continue;
-    const bool mirror = bc_[a] == Boundary::reflecting;
+    if (bc_[a].periodic()) continue;
+    const bool mirror_lo = bc_[a].lo == Boundary::reflecting;
+    const bool mirror_hi = bc_[a].hi == Boundary::reflecting;
     const int b = (a + 1) % 3, c = (a + 2) % 3;  // the two transverse axes
     const bool has_low = xs_[a] == 0, has_high = xs_[a] + xm_[a] == M_[a];
     if (!has_low && !has_high) continue;
@@ -176,12 +213,12 @@ void Grid::fill_boundary_ghosts(PetscScalar* u) const {
         for (PetscInt g = 1; g <= width_; ++g) {
           if (has_low) {
             const PetscInt ghost = -g - gxs_[a], image = std::min(g - 1, M_[a] - 1) - gxs_[a];
-            line[ghost * ls_[a]] = mirror ? line[image * ls_[a]] : 0.0;
+            line[ghost * ls_[a]] = mirror_lo ? line[image * ls_[a]] : 0.0;
           }
           if (has_high) {
             const PetscInt ghost = M_[a] - 1 + g - gxs_[a];
             const PetscInt image = std::max<PetscInt>(M_[a] - g, 0) - gxs_[a];
-            line[ghost * ls_[a]] = mirror ? line[image * ls_[a]] : 0.0;
+            line[ghost * ls_[a]] = mirror_hi ? line[image * ls_[a]] : 0.0;
           }
         }
       }
@@ -209,7 +246,7 @@ void Grid::update_ghosts(Vec global, Vec local) const {
             if (c[a] >= xs_[a] && c[a] < xs_[a] + xm_[a]) continue;
             ++outside;
             if (c[a] < 0 || c[a] >= M_[a]) {
-              if (bc_[a] != Boundary::periodic) data = false;
+              if (!bc_[a].periodic()) data = false;
               c[a] = (c[a] % M_[a] + M_[a]) % M_[a];
             }
           }

@@ -7,10 +7,13 @@
 //    separates cell K = i-1 (low side) from cell L = i (high side). A positive face flux moves
 //    mass from K to L.
 //  * Axes beyond `dim` are degenerate (one cell, h = 1) so loops are written once for 3-D.
-//  * Boundary kinds per axis: reflecting (zero normal flux), periodic (DMDA wraps the ghosts),
-//    absorbing (density zero outside; outgoing flux leaves the domain and is accounted).
-//    Non-periodic axes use DM_BOUNDARY_GHOSTED so the ghost layer exists at the physical
-//    boundary; fill_boundary_ghosts() writes it (mirror for reflecting, zero for absorbing).
+//  * Boundary kinds per SIDE of each axis (side 0 = the low end lo, side 1 = the high end hi):
+//    reflecting (zero normal flux), absorbing (density zero on the wall; the outgoing flux leaves
+//    the domain and is accounted), periodic (DMDA wraps the ghosts). Periodic joins the two ends
+//    of an axis, so it is both sides or neither; "absorbing at lo, reflecting at hi" is an axis
+//    like any other. Non-periodic axes use DM_BOUNDARY_GHOSTED so the ghost layer exists at the
+//    physical boundary; fill_boundary_ghosts() writes it side by side (mirror for reflecting,
+//    zero for absorbing).
 #pragma once
 
 #include "core/petsc.hpp"
@@ -24,8 +27,32 @@ namespace fpflow {
 
 enum class Boundary { reflecting, periodic, absorbing };
 
+// The walls of one axis: one kind per side. A single kind converts to both sides alike, so
+// `Boundaries bc = {Boundary::absorbing, Boundary::periodic, ...}` still gives one kind per axis.
+// There is no comparison with a single Boundary: a use says which side it means (side(s), lo,
+// hi), or asks periodic() / any(kind).
+struct AxisBoundary {
+  Boundary lo = Boundary::reflecting, hi = Boundary::reflecting;
+  constexpr AxisBoundary() = default;
+  constexpr AxisBoundary(Boundary both) : lo(both), hi(both) {}  // both sides alike (implicit)
+  constexpr AxisBoundary(Boundary low, Boundary high) : lo(low), hi(high) {}
+  constexpr Boundary side(int s) const { return s == 0 ? lo : hi; }
+  constexpr bool periodic() const { return lo == Boundary::periodic; }
+  constexpr bool any(Boundary b) const { return lo == b || hi == b; }
+  constexpr bool operator==(const AxisBoundary&) const = default;
+  bool operator==(Boundary) const = delete;  // ambiguous: which side?
+};
+using Boundaries = std::array<AxisBoundary, 3>;
+
 Boundary parse_boundary(const std::string& name);
 std::string to_string(Boundary b);
+// One axis's walls from "KIND" (both sides) or "LO:HI"; an empty or unknown side, more than two
+// sides, or periodic on one side only (it joins both ends) is an Error naming the value.
+AxisBoundary parse_axis_boundary(const std::string& value);
+// "KIND" when both sides agree, else "LO:HI" (what parse_axis_boundary reads back).
+std::string to_string(const AxisBoundary& b);
+// "x_lo", "x_hi", "y_lo", ...: the name of a side in summaries.
+std::string side_name(int axis, int side);
 
 struct Box {
   std::array<double, 3> lo{0, 0, 0};
@@ -35,7 +62,7 @@ struct Box {
 struct GridSpec {
   int dim = 2;
   Box box;
-  std::array<Boundary, 3> bc{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
+  Boundaries bc{};                             // reflecting on every side by default
   std::array<PetscInt, 3> cells{64, 64, 64};  // defaults; -da_grid_x/y/z override
   PetscInt stencil_width = 1;                  // ghost layers the flux scheme needs
   bool box_stencil = false;                    // corner ghosts too (cross-diffusion)
@@ -68,7 +95,10 @@ class Grid {
   MPI_Comm comm() const { return comm_; }
   int dim() const { return dim_; }
   const Box& box() const { return box_; }
-  Boundary bc(int axis) const { return bc_[axis]; }
+  // The wall kind at side 0 (lo) or 1 (hi) of an axis; the axis's two sides; periodic axis.
+  Boundary bc(int axis, int side) const { return bc_[axis].side(side); }
+  const AxisBoundary& boundary(int axis) const { return bc_[axis]; }
+  bool periodic(int axis) const { return bc_[axis].periodic(); }
   PetscInt stencil_width() const { return width_; }
   bool box_stencil() const { return box_stencil_; }
 
@@ -121,7 +151,7 @@ class Grid {
   DMH dm_;
   int dim_;
   Box box_;
-  std::array<Boundary, 3> bc_;
+  Boundaries bc_;
   PetscInt width_;
   bool box_stencil_;
   std::array<PetscInt, 3> M_{1, 1, 1}, xs_{0, 0, 0}, xm_{1, 1, 1}, gxs_{0, 0, 0}, gxm_{1, 1, 1};

@@ -207,7 +207,7 @@ FokkerPlanckOperator::FokkerPlanckOperator(const Grid& grid, const Coefficients&
     if (cross_present_)
       throw Error("-fp_scheme pflow needs a diagonal diffusion matrix (no a_ij, i != j)");
     for (int d = 0; d < grid.dim(); ++d)
-      if (grid.bc(d) == Boundary::absorbing)
+      if (grid.boundary(d).any(Boundary::absorbing))
         throw Error("-fp_scheme pflow: the probability-flow velocity is unbounded at an absorbing "
                     "wall (rho = 0 there); use reflecting or periodic boundaries");
   }
@@ -225,8 +225,7 @@ void FokkerPlanckOperator::update_limited_weights() {
   kappa_.assign(std::size_t(grid_.owned_cells()), 0.0);
   for (int a = 0; a < dim; ++a) {
     const double h = grid_.h(a);
-    const PetscInt M = grid_.cells(a), nf = grid_.owned(a) + 1;
-    const bool absorbing = grid_.bc(a) == Boundary::absorbing;
+    const PetscInt nf = grid_.owned(a) + 1;
     auto& W = low_[a];
     W.resize(face_[a].size());
     // Per face: the cross-diffusion budget of both cells, sum_j |C_j| / (h_a h_j).
@@ -237,8 +236,7 @@ void FokkerPlanckOperator::update_limited_weights() {
         const FaceCoef& fc = face_[a][k];
         const LinearFlux lf = low_order_flux(scheme_, fc, h);
         W[k] = {lf.alpha, lf.beta, kernels::sg_upwind_weight(fc, h)};
-        const PetscInt i = grid_.start(a) + f;
-        if (absorbing && (i == 0 || i == M)) continue;
+        if (absorbing_face(a, grid_.start(a) + f)) continue;
         if (limit_cross_) {
           int n = 0;
           for (int j : {(a + 1) % 3, (a + 2) % 3}) {
@@ -360,7 +358,7 @@ void FokkerPlanckOperator::update_coefficients(double t) {
     const int b = (a + 1) % 3, c = (a + 2) % 3;
     const PetscInt M = grid_.cells(a), nf = grid_.owned(a) + 1;
     const double h = grid_.h(a);
-    const Boundary bc = grid_.bc(a);
+    const bool periodic = grid_.periodic(a);
     const std::size_t nfaces = std::size_t(nf) * grid_.owned(b) * grid_.owned(c);
     auto& F = face_[a];
     F.assign(nfaces, FaceCoef{});
@@ -372,9 +370,9 @@ void FokkerPlanckOperator::update_coefficients(double t) {
       double prev_xl = std::numeric_limits<double>::quiet_NaN();
       for (PetscInt f = 0; f < nf; ++f) {
         const PetscInt i = grid_.start(a) + f;  // face i: low face of cell i
-        const bool boundary = (i == 0 || i == M);
-        if (boundary && bc == Boundary::reflecting) continue;  // zero flux
-        const bool periodic = bc == Boundary::periodic;
+        const bool wall = !periodic && (i == 0 || i == M);
+        if (wall && grid_.bc(a, i == 0 ? 0 : 1) == Boundary::reflecting) continue;  // zero flux
+        const bool absorbing = wall && absorbing_face(a, i);
         // Periodic: face M is face 0; sample it identically so both sides agree bit for bit.
         x[a] = (periodic && i == M) ? grid_.face(a, 0) : grid_.face(a, i);
         std::copy(x, x + 3, xk);
@@ -387,7 +385,7 @@ void FokkerPlanckOperator::update_coefficients(double t) {
         // -1/2 d_a a_aa across the face. At an absorbing wall the outside centre may lie where
         // a is undefined: one-sided difference inside.
         double div_a;
-        if (boundary && bc == Boundary::absorbing) {
+        if (absorbing) {
           const double* xin = (i == 0) ? xl : xk;
           diffusion(xin, ak);
           div_a = (i == 0 ? (ak[4 * a] - af[4 * a]) : (af[4 * a] - ak[4 * a])) / (0.5 * h);
@@ -434,7 +432,7 @@ void FokkerPlanckOperator::update_coefficients(double t) {
             bad = "potential is not finite near x = " + point_string(x, dim);
           F[k].u = -F[k].D * dU / h;
         }
-        if (boundary && bc == Boundary::absorbing) {
+        if (absorbing) {
           // rho = 0 ON the wall, half a cell from the centre: every scheme's flux with D -> 2D
           // (SG: (2D/h) B(u h/2D), upwind/central: 2D/h) is the half-cell Dirichlet flux
           // against the zero ghost, which keeps the wall second order. The transverse gradient
@@ -527,10 +525,9 @@ void FokkerPlanckOperator::limited_fluxes(const PetscScalar* p, bool record, Pet
   if (div) std::fill(div, div + ncells, 0.0);
   const bool div_now = div && !limit_cross_;
   for (int a = 0; a < dim; ++a) {
-    const PetscInt M = grid_.cells(a), nf = grid_.owned(a) + 1;
+    const PetscInt nf = grid_.owned(a) + 1;
     const std::ptrdiff_t ls = grid_.lstride(a), os = grid_.ostride(a);
     const double inv_h = 1.0 / grid_.h(a);
-    const bool absorbing = grid_.bc(a) == Boundary::absorbing;
     const std::size_t nfaces = face_[a].size();
     if (store) flux_lo_[a].resize(nfaces), flux_[a].resize(nfaces);
     if (limit_cross_) flux_anti_[a].resize(nfaces);
@@ -544,8 +541,7 @@ void FokkerPlanckOperator::limited_fluxes(const PetscScalar* p, bool record, Pet
       for (PetscInt f = 0; f < nf; ++f) {
         const PetscScalar* L = q + f * ls;
         const PetscScalar* K = L - ls;
-        const PetscInt i = grid_.start(a) + f;
-        const bool open = !(absorbing && (i == 0 || i == M));
+        const bool open = !absorbing_face(a, grid_.start(a) + f);
         double factor = 0;
         if (open && scheme_ == Scheme::sghr) {
           factor = FC[f].u >= 0 ? kernels::sg_correction(limiter_, W[f].theta, K[-ls], K[0], L[0])
@@ -703,7 +699,7 @@ void FokkerPlanckOperator::apply(double t, Vec rho, Vec out, Part part) {
 
 kernels::TransverseSide FokkerPlanckOperator::transverse_side(int j, PetscInt i) const {
   const PetscInt M = grid_.cells(j);
-  if (grid_.bc(j) == Boundary::periodic) return kernels::TransverseSide::interior;
+  if (grid_.periodic(j)) return kernels::TransverseSide::interior;
   if (M < 2) return kernels::TransverseSide::single_cell;
   if (i == 0) return kernels::TransverseSide::low_wall;
   if (i == M - 1) return kernels::TransverseSide::high_wall;
@@ -720,12 +716,12 @@ PetscInt FokkerPlanckOperator::line_coordinate(int a, std::size_t line, int j) c
 // A column index outside the grid is a ghost: periodic ghosts stay in ghost coordinates (-1, M:
 // the DMDA maps them to the owner, which in parallel need not be a local cell), reflecting
 // ghosts are mirror images of interior cells (fill_boundary_ghosts), absorbing ghosts are zero
-// (dropped).
+// (dropped); each by the kind of the side it lies beyond.
 bool FokkerPlanckOperator::map_to_cell(std::array<PetscInt, 3>& c) const {
   for (int d = 0; d < grid_.dim(); ++d) {
     const PetscInt M = grid_.cells(d);
     if (c[d] >= 0 && c[d] < M) continue;
-    switch (grid_.bc(d)) {
+    switch (grid_.bc(d, c[d] < 0 ? 0 : 1)) {
       case Boundary::periodic: break;
       case Boundary::reflecting: c[d] = c[d] < 0 ? std::min(-c[d] - 1, M - 1) : std::max<PetscInt>(2 * M - 1 - c[d], 0); break;
       case Boundary::absorbing: return false;
@@ -900,18 +896,25 @@ void FokkerPlanckOperator::for_each_flux_line(const PetscScalar* in, Visit&& vis
   });
 }
 
-double FokkerPlanckOperator::local_outflow(double t, Vec rho_local) {
+std::array<double, 6> FokkerPlanckOperator::local_outflow_by_side(double t, Vec rho_local) {
   update_coefficients(t);
   VecArrayRead in(rho_local);
-  double out = 0;
+  std::array<double, 6> out{};
   for_each_flux_line(in.data(), [&](int a, std::size_t, std::array<PetscInt, 3>,
                                     const PetscScalar*, const double* F) {
-    if (grid_.bc(a) != Boundary::absorbing) return;
     const PetscInt nf = grid_.owned(a) + 1;
     const double area = grid_.cell_volume() / grid_.h(a);
-    if (grid_.start(a) == 0) out -= F[0] * area;
-    if (grid_.start(a) + grid_.owned(a) == grid_.cells(a)) out += F[nf - 1] * area;
+    if (grid_.start(a) == 0 && absorbing_face(a, 0)) out[2 * a] -= F[0] * area;
+    if (grid_.start(a) + grid_.owned(a) == grid_.cells(a) && absorbing_face(a, grid_.cells(a)))
+      out[2 * a + 1] += F[nf - 1] * area;
   });
+  return out;
+}
+
+double FokkerPlanckOperator::local_outflow(double t, Vec rho_local) {
+  const std::array<double, 6> r = local_outflow_by_side(t, rho_local);
+  double out = 0;
+  for (double v : r) out += v;
   return out;
 }
 

@@ -10,10 +10,11 @@
 // sum(rho)*|c| is conserved to round-off; a face shared by two ranks is computed by both from
 // identical ghost data and applied by each to its own cell only, so this holds on any rank count.
 //
-// Boundary faces: reflecting -> zero coefficients (flux exactly 0); periodic -> DMDA ghosts
-// and wrapped coefficient samples (face M is the same face as face 0, bit for bit);
-// absorbing -> density 0 on the wall (half-cell Dirichlet flux against a zero ghost); the flux
-// through the face is the outflow.
+// Boundary faces, by the kind of their side (face 0: the axis's low side, face M: its high side):
+// reflecting -> zero coefficients (flux exactly 0); periodic (both sides) -> DMDA ghosts and
+// wrapped coefficient samples (face M is the same face as face 0, bit for bit); absorbing ->
+// density 0 on the wall (half-cell Dirichlet flux against a zero ghost); the flux through the
+// face is that side's outflow.
 //
 // Parts (for IMEX splitting): full = the scheme + cross; diffusion = central diffusion + cross
 // (unlimited); explicit_part = full - diffusion. full = explicit_part + diffusion for every scheme.
@@ -139,7 +140,10 @@ class FokkerPlanckOperator {
   void assemble_jacobian(double t, Mat J, Part part, bool stencil_rows = true,
                          Vec state = nullptr);
 
-  // Rate (per unit time) at which mass leaves through absorbing faces owned by THIS rank.
+  // Rate (per unit time) at which mass leaves through absorbing faces owned by THIS rank: per
+  // side (entry 2 axis + side, side 0 = low, 1 = high; 0 for sides that do not absorb), and
+  // their sum. The update's own fluxes, so d(mass)/dt = -(sum over ranks and sides) exactly.
+  std::array<double, 6> local_outflow_by_side(double t, Vec rho_local);
   double local_outflow(double t, Vec rho_local);
 
   // The forward-Euler positivity rate: forward Euler keeps rho >= 0 for dt <= 1 / max_rate.
@@ -214,6 +218,11 @@ class FokkerPlanckOperator {
   // Entries of one row of the operator matrix (duplicates merged, ghosts mapped to cells).
   void row(std::array<PetscInt, 3> cell, Part part, RowMode mode, std::vector<Entry>& out) const;
   bool map_to_cell(std::array<PetscInt, 3>& c) const;
+  // Face i along axis a lies on an absorbing side (face 0 on the low side, face M on the high).
+  bool absorbing_face(int a, PetscInt i) const {
+    return (i == 0 && grid_.bc(a, 0) == Boundary::absorbing) ||
+           (i == grid_.cells(a) && grid_.bc(a, 1) == Boundary::absorbing);
+  }
   kernels::TransverseSide transverse_side(int j, PetscInt i) const;
   PetscInt line_coordinate(int a, std::size_t line, int j) const;
 

@@ -44,11 +44,12 @@ void LinearStencil::finalize() {
   for (int a = 0; a < dim && separable_; ++a)
     if (tA_[a].empty()) throw Error("internal: LinearStencil without weights along an axis");
   // Off an x wall the outside value is the mirror image (reflecting: the wall face carries no
-  // weights) or 0 (absorbing): either way the weight of the outside neighbour, A of face 0 for
-  // the first cell and B of face M for the last, multiplies nothing. Zeroing them (they enter
-  // no diagonal) lets euler() run whole lines without redoing the end cells.
+  // weights) or 0 (absorbing), whatever each side's kind: either way the weight of the outside
+  // neighbour, A of face 0 for the first cell and B of face M for the last, multiplies nothing.
+  // Zeroing them (they enter no diagonal) lets euler() run whole lines without redoing the end
+  // cells.
   const PetscInt M = grid_.cells(0), xs = grid_.start(0), xe = xs + grid_.owned(0);
-  if (grid_.bc(0) != Boundary::periodic) {
+  if (!grid_.periodic(0)) {
     if (separable_) {
       if (xs == 0) tA_[0][0] = 0;
       if (xe == M) tB_[0][std::size_t(M)] = 0;
@@ -196,17 +197,17 @@ void run_stats(const PetscScalar* v, PetscInt n, StepStats& s) {
 
 // Where the value of the cell `g` (global index along `axis`, the others those of the line
 // (j, k) at x = xs) lives: the owned array if owned, the local array's ghosts if another rank
-// or a periodic wrap holds it, else the wall rule of a width-1 stencil (reflecting: the mirror
-// image is the boundary cell itself, `self`; absorbing: zero).
+// or a periodic wrap holds it, else the wall rule of a width-1 stencil on that side (reflecting:
+// the mirror image is the boundary cell itself, `self`; absorbing: zero).
 const PetscScalar* LinearStencil::line_of(int axis, PetscInt g, const PetscScalar* self,
                                           const PetscScalar* owned, const PetscScalar* local,
                                           std::array<PetscInt, 3> at) const {
   at[axis] = g;
   if (g >= grid_.start(axis) && g < grid_.start(axis) + grid_.owned(axis))
     return owned + grid_.owned_index(at[0], at[1], at[2]);
-  if ((g >= 0 && g < grid_.cells(axis)) || grid_.bc(axis) == Boundary::periodic)
+  if ((g >= 0 && g < grid_.cells(axis)) || grid_.periodic(axis))
     return local + grid_.local_index(at[0], at[1], at[2]);
-  return grid_.bc(axis) == Boundary::reflecting ? self : zeros_.data();
+  return grid_.bc(axis, g < 0 ? 0 : 1) == Boundary::reflecting ? self : zeros_.data();
 }
 
 template <int Dim, bool Sep, bool Check>
@@ -216,7 +217,7 @@ StepStats LinearStencil::euler_impl(const PetscScalar* rho_owned, const PetscSca
   const PetscInt ys = grid_.start(1), ye = ys + grid_.owned(1);
   const PetscInt zs = grid_.start(2), ze = zs + grid_.owned(2);
   const std::ptrdiff_t oy = grid_.ostride(1), oz = grid_.ostride(2);
-  const bool x_walls = grid_.bc(0) != Boundary::periodic && xs == 0 && xm == grid_.cells(0);
+  const bool x_walls = !grid_.periodic(0) && xs == 0 && xm == grid_.cells(0);
   StepStats s;
   if (Check) s.min = HUGE_VAL, s.max = -HUGE_VAL;
   // Plain z, y order: a y-blocked (2.5-D) sweep, which keeps three planes' blocks in cache, was

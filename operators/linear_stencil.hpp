@@ -20,8 +20,9 @@
 // euler(): rho_new = rho + dt L rho, reading the current state from its owned (global-vector)
 // array, and only the ghost values from the ghosted local array (another rank's cells and
 // periodic wraps; Grid::update_ghosts scatters just those); wall ghosts follow the width-1 rule
-// (mirror = the boundary cell, absorbing = 0). No copy of the state is made. It also returns
-// the min, max and finiteness of the new state, which the stepper would otherwise re-read.
+// of their side (mirror = the boundary cell, absorbing = 0). No copy of the state is made. It
+// also returns the min, max and finiteness of the new state, which the stepper would otherwise
+// re-read.
 #pragma once
 
 #include "mesh/grid.hpp"
@@ -125,7 +126,7 @@ void LinearStencil::matrix_rows(const PetscInt* l2g, Emit&& emit) const {
       const double A_hi = separable_ ? tA_[a][i + 1] : A_[a][l + ls];
       const double B_hi = separable_ ? tB_[a][i + 1] : B_[a][l + ls];
       diag += B_lo + A_hi;
-      const bool periodic = grid_.bc(a) == Boundary::periodic;
+      const bool periodic = grid_.periodic(a);
       if (c[a] > 0 || periodic) cols[n] = l2g[l - ls], vals[n++] = A_lo;
       if (c[a] < grid_.cells(a) - 1 || periodic) cols[n] = l2g[l + ls], vals[n++] = B_hi;
     }

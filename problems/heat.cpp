@@ -3,12 +3,13 @@
 // In free space N(m, s0^2 I) stays Gaussian: rho_t = N(m, s(t)^2 I), s(t)^2 = s0^2 + 2 beta t
 // (docs/MATH.md). On the run's box each axis's walls act on their own factor, so the law is the
 // product over the axes of N(m_d, s(t)^2) seen through that axis's walls: folded in by reflecting
-// walls, wrapped by periodic ones, its mirror images subtracted by absorbing ones (problems/
-// images.hpp: method of images, or the eigen-series when s(t) is large against the box). That law
-// at t = 0 is the initial density, so the exact law is the solution on ANY box with any walls:
-// the error norms are always against the true solution. When the walls are far (the default box
-// puts them 8 final standard deviations from m) the images vanish below round-off and the
-// initial density is the plain Gaussian.
+// walls, wrapped by periodic ones, its mirror images subtracted by absorbing ones, each side by
+// its own kind (problems/images.hpp: method of images, or the eigen-series when s(t) is large
+// against the box; absorbing at one end and reflecting at the other is the first-passage law).
+// That law at t = 0 is the initial density, so the exact law is the solution on ANY box with any
+// walls: the error norms are always against the true solution. When the walls are far (the
+// default box puts them 8 final standard deviations from m) the images vanish below round-off
+// and the initial density is the plain Gaussian.
 #include "core/options.hpp"
 #include "problems/gaussian.hpp"
 #include "problems/images.hpp"
@@ -36,17 +37,22 @@ class Heat : public Problem {
     if (!(beta_ >= 0)) throw Error("-heat_beta must be >= 0, got " + std::to_string(beta_));
     if (!(s0_ > 0)) throw Error("-heat_sigma0 must be > 0, got " + std::to_string(s0_));
   }
-  void set_domain(const Box& box, const std::array<Boundary, 3>& bc) override {
+  void set_domain(const Box& box, const Boundaries& bc) override {
     Problem::set_domain(box, bc);
     const char* ax = "xyz";
     for (int d = 0; d < dim_; ++d) {
       walls_[d] = images::Walls{box.lo[d], box.hi[d], bc[d]};
-      // Between absorbing walls the images law is the killed process's: from outside the box
-      // it would be negative inside.
-      if (bc[d] == Boundary::absorbing && !(box.lo[d] < mean_[d] && mean_[d] < box.hi[d]))
+      // With an absorbing side the images law is the killed process's: from beyond an absorbing
+      // wall (or on it) it would be negative (or zero) inside. On a reflecting side the mean may
+      // sit on the wall.
+      const double m = mean_[d];
+      const bool inside = (bc[d].lo == Boundary::absorbing ? box.lo[d] < m : box.lo[d] <= m) &&
+                          (bc[d].hi == Boundary::absorbing ? m < box.hi[d] : m <= box.hi[d]);
+      if (bc[d].any(Boundary::absorbing) && !inside)
         throw Error(std::string("-heat_mean: with absorbing walls along ") + ax[d] +
-                    " the initial mean must lie inside the box (mean " + std::to_string(mean_[d]) +
-                    ", box [" + std::to_string(box.lo[d]) + ", " + std::to_string(box.hi[d]) + "])");
+                    " the initial mean must lie inside the box (mean " + std::to_string(m) +
+                    ", box [" + std::to_string(box.lo[d]) + ", " + std::to_string(box.hi[d]) +
+                    "], walls " + to_string(bc[d]) + ")");
     }
   }
   Box default_box() const override {

@@ -151,7 +151,7 @@ GaussianMixture LinearGaussian::stationary_mixture() const {
 LinearSDE LinearGaussian::sde() const { return LinearSDE{B_.a, c_, D_.a}; }
 
 Reference LinearGaussian::exact_reference(double t, const Box& box,
-                                          const std::array<Boundary, 3>& bc) const {
+                                          const Boundaries& bc) const {
   const int dim = B_.n;
   std::array<double, 3> tail{0, 0, 0};
   const auto take = [&](double tau) {
@@ -170,7 +170,7 @@ Reference LinearGaussian::exact_reference(double t, const Box& box,
 // gradient-form OU); restricted to the box and renormalised it is then also the stationary law
 // with reflecting walls. A non-reversible process circulates: truncating walls change its law.
 Reference LinearGaussian::stationary_reference(const Box& box,
-                                               const std::array<Boundary, 3>& bc) const {
+                                               const Boundaries& bc) const {
   const int dim = B_.n;
   if (!stable_) return {false, "stationary law", -1, "the drift matrix is not stable"};
   std::array<double, 3> tail{0, 0, 0};

@@ -61,8 +61,8 @@ class LinearGaussian {
   // geometrically spaced times down to t 2^-16, which resolves transients much faster than the
   // run), and the stationary law, which with zero current (B S symmetric: reversible) also holds
   // with reflecting walls that truncate it.
-  Reference exact_reference(double t, const Box& box, const std::array<Boundary, 3>& bc) const;
-  Reference stationary_reference(const Box& box, const std::array<Boundary, 3>& bc) const;
+  Reference exact_reference(double t, const Box& box, const Boundaries& bc) const;
+  Reference stationary_reference(const Box& box, const Boundaries& bc) const;
 
  private:
   small::Mat B_, D_, S0_;

@@ -36,15 +36,13 @@ class Problem : public Coefficients {
   int dim() const { return dim_; }
 
   virtual Box default_box() const = 0;
-  virtual std::array<Boundary, 3> default_bc() const {
-    return {Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
-  }
+  virtual Boundaries default_bc() const { return {}; }  // reflecting everywhere
   virtual double default_t_final() const = 0;
 
   // The run's box and walls, once the grid is resolved (the driver calls this before any law is
   // evaluated). Laws built for the walls (heat) use them, and the *_reference functions below
   // judge free-space laws against them. Without a call the domain is all of R^dim.
-  virtual void set_domain(const Box& box, const std::array<Boundary, 3>& bc) {
+  virtual void set_domain(const Box& box, const Boundaries& bc) {
     box_ = box;
     bc_ = bc;
   }
@@ -91,7 +89,7 @@ class Problem : public Coefficients {
  protected:
   int dim_ = 2;
   Box box_{{-INFINITY, -INFINITY, -INFINITY}, {INFINITY, INFINITY, INFINITY}};
-  std::array<Boundary, 3> bc_{Boundary::reflecting, Boundary::reflecting, Boundary::reflecting};
+  Boundaries bc_{};
 };
 
 // Average over [lo, hi] of f(x) by Gauss-Legendre with `points` (3 or 5) nodes per axis

@@ -17,7 +17,7 @@ double gaussian_tail(double lo, double hi, double m, double s) {
 
 Reference free_space_reference(const std::string& name, int dim,
                                const std::array<double, 3>& axis_tail,
-                               const std::array<Boundary, 3>& bc, bool zero_current) {
+                               const Boundaries& bc, bool zero_current) {
   Reference r;
   r.name = name;
   r.tail_mass = 0;
@@ -30,7 +30,8 @@ Reference free_space_reference(const std::string& name, int dim,
     // An axis whose walls hold the law to round-off does not care about their kind; on a
     // truncating axis only a zero-current law with reflecting walls survives.
     if (axis_tail[d] <= kTailTolerance / dim) continue;
-    if (zero_current && bc[d] == Boundary::reflecting) continue;
+    if (zero_current && bc[d].lo == Boundary::reflecting && bc[d].hi == Boundary::reflecting)
+      continue;
     r.valid = false;
     walls += std::string(walls.empty() ? "" : ", ") + ax[d] + " (" + to_string(bc[d]) + ")";
   }

@@ -34,11 +34,11 @@ struct Reference {
 
 // The decision for a free-space law whose largest mass beyond the walls along each axis over the
 // run is axis_tail[d] (d < dim; the union bound sum_d axis_tail[d] is reported as tail_mass).
-// With `zero_current` (a stationary law of a reversible process) reflecting walls on the axes
-// that truncate the law keep it valid.
+// With `zero_current` (a stationary law of a reversible process) reflecting walls (both sides)
+// on the axes that truncate the law keep it valid.
 Reference free_space_reference(const std::string& name, int dim,
                                const std::array<double, 3>& axis_tail,
-                               const std::array<Boundary, 3>& bc, bool zero_current = false);
+                               const Boundaries& bc, bool zero_current = false);
 
 // Mass of N(m, s^2) outside [lo, hi], from the erfc tails (accurate when tiny; 0 for an
 // unbounded interval).

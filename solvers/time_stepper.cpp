@@ -146,14 +146,24 @@ TimeStepper::TimeStepper(FokkerPlanckOperator& op, const StepperOptions& opt)
   // step rather than ending the run.
   if (mode_ != "explicit" && !op.linear()) FP_CHECK(TSSetMaxSNESFailures(ts_, -1));
 
-  for (int a = 0; a < g.dim(); ++a) absorbing_ = absorbing_ || g.bc(a) == Boundary::absorbing;
+  for (int a = 0; a < g.dim(); ++a)
+    for (int side = 0; side < 2; ++side)
+      if (g.bc(a, side) == Boundary::absorbing) absorbing_sides_.push_back(2 * a + side);
+  absorbing_ = !absorbing_sides_.empty();
   if (absorbing_ && kQuadrature.count(type_)) {
+    // One integral per absorbing side (this rank's faces; summed over ranks in absorbed_*), so
+    // the sides' masses sum to the total exactly.
+    const PetscInt n = PetscInt(absorbing_sides_.size());
     TS q;
     FP_CHECK(TSCreateQuadratureTS(ts_, PETSC_TRUE, &q));
+    VecH integral;
+    FP_CHECK(VecCreateSeq(PETSC_COMM_SELF, n, integral.out()));
+    FP_CHECK(VecSet(integral, 0.0));
+    FP_CHECK(TSSetSolution(q, integral));
     FP_CHECK(TSSetRHSFunction(q, nullptr, outflow, this));
     // TSSetUp asks the quadrature TS for an RHS Jacobian (used only by adjoints, never here);
     // without a matrix it would try to create one from a shell DM and fail.
-    FP_CHECK(MatCreateDense(comm, 1, 1, PETSC_DECIDE, PETSC_DECIDE, nullptr, quad_J_.out()));
+    FP_CHECK(MatCreateDense(comm, n, n, PETSC_DECIDE, PETSC_DECIDE, nullptr, quad_J_.out()));
     FP_CHECK(TSSetRHSJacobian(q, quad_J_, quad_J_, nullptr, nullptr));
     quadrature_ = true;
   }
@@ -362,17 +372,39 @@ PetscErrorCode TimeStepper::ijacobian(TS, PetscReal t, Vec U, Vec, PetscReal shi
   });
 }
 
-// Quadrature integrand: this rank's outflow rate through absorbing faces (a 1-entry Seq Vec).
+// Quadrature integrand: this rank's outflow rate through each absorbing side (a Seq Vec, one
+// entry per side of absorbing_sides_).
 PetscErrorCode TimeStepper::outflow(TS, PetscReal t, Vec U, Vec R, void* ctx) {
   auto* self = static_cast<TimeStepper*>(ctx);
   return guarded(self->op_.grid().comm(), [&] {
     LocalVec loc(self->op_.grid().dm());
     self->op_.grid().to_local(U, loc);
-    const double rate = self->op_.local_outflow(t, loc);
-    FP_CHECK(VecSetValue(R, 0, rate, INSERT_VALUES));
-    FP_CHECK(VecAssemblyBegin(R));
-    FP_CHECK(VecAssemblyEnd(R));
+    const std::array<double, 6> rate = self->op_.local_outflow_by_side(t, loc);
+    VecArray r(R);
+    for (std::size_t i = 0; i < self->absorbing_sides_.size(); ++i)
+      r[std::ptrdiff_t(i)] = rate[std::size_t(self->absorbing_sides_[i])];
   });
+}
+
+// Methods without the forward quadrature, several absorbing sides: each side's outflow rate at
+// every accepted state, integrated over the steps (left-point rule for forward Euler, which is
+// its exact outflow; trapezoid otherwise), to split the mass balance between the sides.
+void TimeStepper::track_outflow(double t, Vec U) {
+  LocalVec loc(op_.grid().dm());
+  op_.grid().to_local(U, loc);
+  const std::array<double, 6> local = op_.local_outflow_by_side(t, loc);
+  std::array<double, 6> rate{};
+  MPI_Allreduce(local.data(), rate.data(), 6, MPI_DOUBLE, MPI_SUM, op_.grid().comm());
+  if (track_time_ >= 0 && t > track_time_) {
+    const double dt = t - track_time_;
+    const bool left = type_ == "euler";
+    for (int s : absorbing_sides_) {
+      const std::size_t i = std::size_t(s);
+      side_integral_[i] += left ? dt * rate_prev_[i] : 0.5 * dt * (rate_prev_[i] + rate[i]);
+    }
+  }
+  rate_prev_ = rate;
+  track_time_ = t;
 }
 
 PetscErrorCode TimeStepper::monitor(TS, PetscInt step, PetscReal t, Vec U, void* ctx) {
@@ -387,6 +419,7 @@ PetscErrorCode TimeStepper::monitor(TS, PetscInt step, PetscReal t, Vec U, void*
     }
     self->steps_ = step;
     self->time_ = t;
+    if (!self->quadrature_ && self->absorbing_sides_.size() > 1) self->track_outflow(t, U);
     if (self->observer_) self->observer_(step, t, U);
     self->progress(step, t, U, false);
   });
@@ -465,18 +498,38 @@ void TimeStepper::solve(Vec rho) {
                 " (unstable step? use the default -ts_dt or an implicit -ts_type)");
 }
 
+std::vector<double> TimeStepper::absorbed_by_side(double mass_initial, double mass_final) const {
+  const std::size_t n = absorbing_sides_.size();
+  std::vector<double> out(n, 0.0);
+  if (n == 0) return out;
+  if (quadrature_) {
+    Vec q;
+    FP_CHECK(TSGetCostIntegral(ts_, &q));
+    std::vector<double> local(n);
+    {
+      VecArrayRead a(q);
+      for (std::size_t i = 0; i < n; ++i) local[i] = a[std::ptrdiff_t(i)];
+    }
+    MPI_Allreduce(local.data(), out.data(), int(n), MPI_DOUBLE, MPI_SUM, op_.grid().comm());
+    return out;
+  }
+  // The mass balance, split in proportion to the sides' tracked outflow (all of it to a single
+  // side; evenly if nothing was tracked to leave).
+  const double total = mass_initial - mass_final;
+  double tracked = 0;
+  for (int s : absorbing_sides_) tracked += side_integral_[std::size_t(s)];
+  for (std::size_t i = 0; i < n; ++i)
+    out[i] = n == 1         ? total
+             : tracked > 0 ? total * (side_integral_[std::size_t(absorbing_sides_[i])] / tracked)
+                           : total / double(n);
+  return out;
+}
+
 double TimeStepper::absorbed_mass(double mass_initial, double mass_final) const {
   if (!quadrature_) return mass_initial - mass_final;
-  Vec q;
-  FP_CHECK(TSGetCostIntegral(ts_, &q));
-  PetscReal local = 0;
-  {
-    VecArrayRead a(q);
-    local = a[0];
-  }
-  double global = 0;
-  MPI_Allreduce(&local, &global, 1, MPI_DOUBLE, MPI_SUM, op_.grid().comm());
-  return global;
+  double total = 0;
+  for (double m : absorbed_by_side(mass_initial, mass_final)) total += m;
+  return total;
 }
 
 }  // namespace fpflow

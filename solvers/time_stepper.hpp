@@ -21,14 +21,17 @@
 // MUSCL is nonlinear: implicit steps run Newton on the first-order upwind Jacobian (converges
 // linearly); -snes_mf_operator gives exact Newton (not combinable with -pc_type mg here).
 // Absorbed mass: integrated with the integrator's own stages through PETSc's forward
-// quadrature TS for rk and the theta family (beuler, cn, theta), so that mass + absorbed is
-// conserved to round-off; for other methods it is the mass balance (reported as such).
+// quadrature TS for rk and the theta family (beuler, cn, theta), one integral per absorbing side
+// (their sum is the total), so that mass + absorbed is conserved to round-off; for other
+// methods it is the mass balance (reported as such), split between several absorbing sides in
+// proportion to their outflow integrated over the accepted steps (exact for forward Euler).
 #pragma once
 
 #include "operators/fp_operator.hpp"
 #include "solvers/coarse_levels.hpp"
 #include "solvers/step_control.hpp"
 
+#include <array>
 #include <functional>
 #include <limits>
 #include <map>
@@ -102,6 +105,11 @@ class TimeStepper {
   // Global absorbed mass (meaningful after solve); method: "quadrature", "mass-balance", or
   // "none" (no absorbing boundary).
   double absorbed_mass(double mass_initial, double mass_final) const;
+  // The absorbing sides (2 axis + side; side 0 = low, 1 = high), and the mass each absorbed
+  // (meaningful after solve; the same order). They sum to absorbed_mass(): exactly with the
+  // quadrature (the total is their sum), to round-off with the mass balance.
+  const std::vector<int>& absorbing_sides() const { return absorbing_sides_; }
+  std::vector<double> absorbed_by_side(double mass_initial, double mass_final) const;
   std::string absorbed_method() const {
     return !absorbing_ ? "none" : quadrature_ ? "quadrature" : "mass-balance";
   }
@@ -118,6 +126,7 @@ class TimeStepper {
   static PetscErrorCode ifunction(TS, PetscReal, Vec, Vec, Vec, void*);
   static PetscErrorCode ijacobian(TS, PetscReal, Vec, Vec, PetscReal, Mat, Mat, void*);
   static PetscErrorCode outflow(TS, PetscReal, Vec, Vec, void*);
+  void track_outflow(double t, Vec U);
   static PetscErrorCode monitor(TS, PetscInt, PetscReal, Vec, void*);
   void progress(PetscInt step, double t, Vec rho, bool force);
   static std::vector<std::string> default_multigrid_options(const Grid& g);
@@ -135,6 +144,10 @@ class TimeStepper {
   double dt0_ = 0, time_ = 0;
   PetscInt steps_ = 0;
   bool quadrature_ = false, absorbing_ = false, promise_positive_ = false;
+  std::vector<int> absorbing_sides_;  // 2 axis + side, axes in order, low side first
+  // track_outflow: per side (2 axis + side) the integrated outflow and the last rate, at time.
+  std::array<double, 6> side_integral_{}, rate_prev_{};
+  double track_time_ = -1;
   bool project_positive_ = false;
   PetscInt projections_ = 0;
   bool stationary_reached_ = false;

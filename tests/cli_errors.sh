@@ -97,6 +97,26 @@ expect_error unknown-compressor "unknown value 'gzip' for -vtk_compressor" $FP -
 expect_error unknown-boundary "unknown boundary kind 'sticky'" $FP -bc sticky $Q
 expect_error unknown-ts-type "Unknown TS type: bogus" $FP -ts_type bogus $Q
 expect_error unknown-pc-type "PC type bogus" $FP -ts_type beuler -pc_type bogus $T
+# Walls per side (issue 13, defect 6): -bc takes KIND or LO:HI per axis; periodic pairs both sides.
+expect_error bc-fourth-value-3d "bc takes at most 3 comma-separated values" \
+  $FP -dim 3 -bc reflecting,reflecting,reflecting,absorbing $Q
+expect_error bc-two-values-3d "bc takes one value for every axis or one per axis (3 in 3-D), got 2" \
+  $FP -dim 3 -bc absorbing,reflecting $Q
+expect_error bc-periodic-one-side "'periodic:reflecting': periodic joins the two sides of an axis" \
+  $FP -dim 1 -bc periodic:reflecting $Q
+expect_error bc-periodic-high-side "'absorbing:periodic': periodic joins the two sides of an axis" \
+  $FP -dim 2 -bc reflecting,absorbing:periodic $Q
+expect_error bc-empty-high-side "'absorbing:' leaves the high side empty" $FP -dim 1 -bc absorbing: $Q
+expect_error bc-empty-low-side "':reflecting' leaves the low side empty" $FP -dim 1 -bc :reflecting $Q
+expect_error bc-unknown-kinds "unknown boundary kind 'foo'.*'foo:bar'" $FP -bc foo:bar $Q
+expect_error bc-unknown-high-kind "unknown boundary kind 'sticky'.*'absorbing:sticky'" \
+  $FP -dim 1 -bc absorbing:sticky $Q
+expect_error bc-three-sides "'absorbing:reflecting:absorbing' has more than two sides" \
+  $FP -dim 1 -bc absorbing:reflecting:absorbing $Q
+expect_error bc-2-ranks "'periodic:absorbing': periodic joins" \
+  $MPI $FP -dim 2 -bc periodic:absorbing $Q
+expect_error heat-mean-on-absorbing-side "initial mean must lie inside the box" \
+  $FP -problem heat -dim 1 -bc absorbing:reflecting -box_lo 0 -box_hi 1 -heat_mean 0 $Q
 expect_error dash-expression "starting with '-'" $FP -problem custom -custom_drift_x -x $Q
 expect_error empty-problem "-problem has an empty value" $FP -problem "" $Q
 # -steady refuses what has no unique stationary law, and bad solver settings.

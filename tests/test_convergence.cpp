@@ -171,6 +171,44 @@ BOOST_AUTO_TEST_CASE(absorbing_wall_survival_is_second_order) {
   check_orders(e, 2, 1.600e-6);
 }
 
+BOOST_AUTO_TEST_CASE(first_passage_absorbing_at_one_end_is_second_order) {
+  // dX = sqrt(2) dW (heat, beta = 1) on [0, 1], absorbing at 0, reflecting at 1, from
+  // N(0.3, 0.1^2) seen through the walls (heat's initial law: its image in the sink takes
+  // 2 Phi(-3) = 0.27 % at once). Started from a point x0 the survival is
+  // S(t) = sum_k 4/((2k+1) pi) sin((2k+1) pi x0/2) exp(-((2k+1) pi/2)^2 t), and this start is the
+  // point start s0^2/2 later: the absorbed mass (all through x = 0) is S(0) - S(T) with t shifted
+  // by s0^2/2. It must be reached at second order, and the density heat's mixed-wall exact law
+  // too. A per-axis -bc could not say this; a wall whose kind were taken from the wrong side
+  // would absorb at 1 too (or reflect at 0) and miss by O(1).
+  const double x0 = 0.3, s0 = 0.1, T = 0.25;
+  const auto survival = [&](double t) {
+    double S = 0;
+    for (int k = 4000; k >= 0; --k) {
+      const double q = (2 * k + 1) * M_PI / 2;
+      S += 4 / ((2 * k + 1) * M_PI) * std::sin(q * x0) * std::exp(-q * q * (t + s0 * s0 / 2));
+    }
+    return S;
+  };
+  const double absorbed = survival(0) - survival(T);
+  std::vector<double> e, l1;
+  for (int n : {50, 100, 200, 400}) {
+    const auto s = run(" -problem heat -dim 1 -heat_beta 1 -heat_sigma0 0.1 -heat_mean 0.3"
+                       " -bc absorbing:reflecting -box_lo 0 -box_hi 1 -ts_max_time 0.25"
+                       " -da_grid_x " + std::to_string(n) + quiet("first-passage"));
+    BOOST_REQUIRE(s["absorbed_by_side"].contains("x_lo"));
+    BOOST_CHECK(!s["absorbed_by_side"].contains("x_hi"));
+    BOOST_CHECK_EQUAL(s["absorbed_by_side"]["x_lo"].get<double>(), s["absorbed_mass"].get<double>());
+    BOOST_CHECK_EQUAL(s["boundaries"][0].get<std::string>(), "absorbing:reflecting");
+    e.push_back(std::fabs(s["absorbed_by_side"]["x_lo"].get<double>() - absorbed));
+    l1.push_back(s["error"]["L1"].get<double>());
+    BOOST_TEST_MESSAGE("n = " << n << "  absorbed-mass error = " << e.back() << "  L1 = " << l1.back());
+  }
+  // measured absorbed-mass error: 2.164e-5, 5.405e-6, 1.351e-6, 3.377e-7 (orders 2.00)
+  check_orders(e, 2, 3.377e-7);
+  // measured L1: 2.221e-5, 5.545e-6, 1.386e-6, 3.464e-7 (orders 2.00)
+  check_orders(l1, 2, 3.464e-7);
+}
+
 namespace {
 // Non-symmetric drift matrix, correlated noise (a = G G^T has a_xy = 0.6).
 const std::string kOU2 = " -problem ou -ou_B 1,0.8,-0.4,1.5 -ou_G 1,0,0.6,0.8 -ou_mean0 1,-1 -ou_var0 0.2";

@@ -46,7 +46,7 @@ std::pair<double, double> moments(const Ensemble& e) {
 
 // A small grid: the walls (box and boundary kinds) of particle tests.
 GridSpec walls_of(int dim, std::array<double, 3> lo, std::array<double, 3> hi,
-                  std::array<PetscInt, 3> cells, std::array<Boundary, 3> bc) {
+                  std::array<PetscInt, 3> cells, Boundaries bc) {
   GridSpec s;
   s.dim = dim;
   s.box.lo = lo;
@@ -263,6 +263,52 @@ BOOST_AUTO_TEST_CASE(brownian_bridge_exits_are_exact_at_coarse_steps) {
       else e.step_euler_maruyama(bm, 0.1 * k, 0.1, k);
     }
     BOOST_CHECK_SMALL(double(e.alive_count()) / n - S, 6 * se);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(first_passage_with_one_absorbing_side) {
+  // dX = dW in (-1, 1), absorbing at -1 and reflecting at 1 (and the mirror image: reflecting at
+  // -1, absorbing at 1, from the mirrored start), from N(0.5, 0.1^2): the survival to T = 1 is
+  // S = sum_n 4/((2n+1) pi) sin((2n+1) pi d/(2L)) e^{-((2n+1) pi/(2L))^2 (T + s0^2)/2},
+  // d = distance to the absorbing side, L = 2. Steps of 0.1 reach both walls; only the absorbing
+  // side kills (end points beyond it, or bridges touching it), the other mirrors.
+  struct BM : Coefficients {
+    void drift(const double*, double, double* b) const override { b[0] = 0; }
+    void diffusion(const double*, double, double* a) const override {
+      for (int i = 0; i < 9; ++i) a[i] = 0;
+      a[0] = 1;
+    }
+    bool constant_diffusion() const override { return true; }
+    bool time_dependent() const override { return false; }
+  } bm;
+  const double L = 2, d = 1.5, T = 1.0, s0 = 0.1, n = 1 << 18;
+  double S = 0;
+  for (int k = 2000; k >= 0; --k) {
+    const double q = (2 * k + 1) * M_PI / (2 * L);
+    S += 4 / ((2 * k + 1) * M_PI) * std::sin(q * d) * std::exp(-0.5 * q * q * (T + s0 * s0));
+  }
+  const double se = std::sqrt(S * (1 - S) / n);
+  ScopedOptions none("");
+  for (int mirrored = 0; mirrored < 2; ++mirrored) {
+    const AxisBoundary walls = mirrored ? AxisBoundary(Boundary::reflecting, Boundary::absorbing)
+                                        : AxisBoundary(Boundary::absorbing, Boundary::reflecting);
+    Grid grid(world(), walls_of(1, {-1, 0, 0}, {1, 1, 1}, {8, 1, 1}, {walls, walls, walls}));
+    for (int exact = 0; exact < 2; ++exact) {
+      BOOST_TEST_INFO("walls " << to_string(walls) << (exact ? ", exact steps" : ", Euler-Maruyama"));
+      Ensemble e(world(), 1, std::uint64_t(n), 17);
+      e.set_walls(grid);
+      e.sample_gaussian({mirrored ? -0.5 : 0.5}, {s0 * s0});
+      for (std::uint32_t k = 0; k < 10; ++k) {
+        if (exact) e.step_linear_exact({{0.0}, {0.0}, {1.0}}, 0.1 * k, 0.1, k);
+        else e.step_euler_maruyama(bm, 0.1 * k, 0.1, k);
+      }
+      BOOST_CHECK_SMALL(double(e.alive_count()) / n - S, 6 * se);
+      for (std::size_t p = 0; p < e.local_size(); ++p)
+        if (e.alive(p)) {
+          BOOST_REQUIRE_GE(e.position(p)[0], -1.0);
+          BOOST_REQUIRE_LE(e.position(p)[0], 1.0);
+        }
+    }
   }
 }
 

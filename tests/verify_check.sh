@@ -61,7 +61,8 @@ for r in v["cases"]:
     if not math.isclose(stat, q["statistical"], rel_tol=1e-9):
         bad.append(f"{tag}: statistical floor {q['statistical']} != {stat} recomputed")
 names = sorted({r["name"] for r in v["cases"]})
-for n in ["heat-1d", "ou-1d", "ou-2d", "ou-stationary-2d", "absorbing-heat-1d", "pf-ou-1d",
+for n in ["heat-1d", "ou-1d", "ou-2d", "ou-stationary-2d", "absorbing-heat-1d",
+          "first-passage-heat-1d", "pf-ou-1d",
           "pf-gmm-1d", "continuity-rotation-2d", "continuity-compressible-1d"]:
     if n not in names:
         bad.append(f"case {n} missing")

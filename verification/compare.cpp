@@ -103,7 +103,7 @@ GridSide reduce_grid(const Grid& grid, Vec rho, std::array<int, 3> blocks, doubl
                   std::to_string(d) + " are not a multiple of " + std::to_string(s.blocks[d]) +
                   " bins");
     s.marginal[d].assign(s.cells[d], 0.0);
-    if (d < s.dim && grid.bc(d) == Boundary::absorbing) s.absorbing = true;
+    if (d < s.dim && grid.boundary(d).any(Boundary::absorbing)) s.absorbing = true;
   }
   s.block_mass.assign(std::size_t(s.blocks[0]) * s.blocks[1] * s.blocks[2], 0.0);
   std::array<PetscInt, 3> per;

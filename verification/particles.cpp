@@ -55,7 +55,7 @@ Ensemble::Ensemble(MPI_Comm comm, int dim, std::uint64_t n_global, std::uint32_t
 void Ensemble::set_walls(const Grid& grid) {
   has_walls_ = true;
   box_ = grid.box();
-  for (int d = 0; d < 3; ++d) bc_[d] = grid.bc(d);
+  for (int d = 0; d < 3; ++d) bc_[d] = grid.boundary(d);
 }
 
 void Ensemble::normals(std::uint64_t id, std::uint32_t step, std::uint32_t block,
@@ -170,27 +170,37 @@ void Ensemble::walls(std::size_t p, const double* x0, const double* s2, double t
   for (int d = 0; d < dim_; ++d) {
     const double lo = box_.lo[d], hi = box_.hi[d], L = hi - lo;
     if (!std::isfinite(x[d])) return;  // reported by check_step
+    const AxisBoundary& bc = bc_[d];
     if (x[d] < lo || x[d] > hi) {
-      switch (bc_[d]) {
-        case Boundary::periodic:
-          x[d] = lo + (x[d] - lo) - L * std::floor((x[d] - lo) / L);
-          break;
-        case Boundary::reflecting: {
-          // Mirror in both walls (a step longer than the box folds repeatedly): the reflected
-          // path has period 2L, so fold once instead of looping.
-          double y = std::fmod(x[d] - lo, 2 * L);
-          if (y < 0) y += 2 * L;
-          x[d] = y <= L ? lo + y : lo + 2 * L - y;
-          break;
+      if (bc.periodic()) {
+        x[d] = lo + (x[d] - lo) - L * std::floor((x[d] - lo) / L);
+      } else if (bc.lo == Boundary::reflecting && bc.hi == Boundary::reflecting) {
+        // Mirror in both walls (a step longer than the box folds repeatedly): the reflected
+        // path has period 2L, so fold once instead of looping.
+        double y = std::fmod(x[d] - lo, 2 * L);
+        if (y < 0) y += 2 * L;
+        x[d] = y <= L ? lo + y : lo + 2 * L - y;
+      } else {
+        // At least one side absorbs: mirror in a reflecting side, until the path ends inside or
+        // beyond an absorbing side (after at most one mirror: the other side absorbs).
+        while (x[d] < lo || x[d] > hi) {
+          const int side = x[d] < lo ? 0 : 1;
+          if (bc.side(side) == Boundary::absorbing) {
+            alive_[p] = 0;
+            exit_[p] = t;
+            return;
+          }
+          x[d] = side == 0 ? 2 * lo - x[d] : 2 * hi - x[d];
         }
-        case Boundary::absorbing:
-          alive_[p] = 0;
-          exit_[p] = t;
-          return;
       }
-    } else if (bc_[d] == Boundary::absorbing && s2[d] > 0) {
-      survive *= (1 - std::exp(-2 * (x0[d] - lo) * (x[d] - lo) / s2[d])) *
-                 (1 - std::exp(-2 * (hi - x0[d]) * (hi - x[d]) / s2[d]));
+    }
+    if (s2[d] > 0 && bc.any(Boundary::absorbing)) {
+      // The bridge from x0 to the (mirrored) end point touching an absorbing side in between.
+      const double low = bc.lo == Boundary::absorbing
+                             ? 1 - std::exp(-2 * (x0[d] - lo) * (x[d] - lo) / s2[d]) : 1.0;
+      const double high = bc.hi == Boundary::absorbing
+                              ? 1 - std::exp(-2 * (hi - x0[d]) * (hi - x[d]) / s2[d]) : 1.0;
+      survive *= low * high;
     }
   }
   if (survive < 1 && noise_rng_.uniforms(begin_ + p, step, 7)[0] > survive) {

@@ -14,13 +14,13 @@
 //  * exact Gaussian transition of a linear SDE (problems/laws.hpp): no time-step bias.
 //  * Heun (order 2) and classical RK4 (order 4) for the ODE dX = b(X, t) dt, and RK4 for the
 //    probability-flow ODE with the log-density carried along (d log rho/dt = -div v).
-// Walls match the grid's boundary kinds and are applied inside every step: reflecting = mirror
-// (repeated until inside), periodic = wrap, absorbing = killed, with the exit time recorded as
-// the end of the step. An absorbing wall also kills a particle whose path crossed it *within*
-// the step although both end points are inside, with the Brownian-bridge crossing probability
-// exp(-2 (x0 - w)(x1 - w) / s^2) (s^2 = the step's variance along the axis; exact for Brownian
-// motion with constant drift, first order otherwise). Without it, monitoring only step ends
-// misses O(sqrt(dt)) of the exits.
+// Walls match the grid's boundary kinds, side by side, and are applied inside every step:
+// reflecting = mirror (repeated until inside), periodic = wrap, absorbing = killed, with the exit
+// time recorded as the end of the step. An absorbing wall also kills a particle whose path
+// crossed it *within* the step although both end points are inside, with the Brownian-bridge
+// crossing probability exp(-2 (x0 - w)(x1 - w) / s^2) (s^2 = the step's variance along the axis;
+// exact for Brownian motion with constant drift, first order otherwise). Without it, monitoring
+// only step ends misses O(sqrt(dt)) of the exits.
 #pragma once
 
 #include "mesh/grid.hpp"
@@ -126,7 +126,7 @@ class Ensemble {
   std::vector<double> exit_, log_rho_;
   bool has_walls_ = false;
   Box box_;
-  std::array<Boundary, 3> bc_{};
+  Boundaries bc_{};
   double diffusion_scale_ = 1, drift_scale_ = 1;
   LinearSDE cached_sde_;
   double cached_dt_ = -1;
