@@ -100,7 +100,7 @@ expect_error unknown-pc-type "PC type bogus" $FP -ts_type beuler -pc_type bogus 
 # Walls per side (issue 13, defect 6): -bc takes KIND or LO:HI per axis; periodic pairs both sides.
 expect_error bc-fourth-value-3d "bc takes at most 3 comma-separated values" \
   $FP -dim 3 -bc reflecting,reflecting,reflecting,absorbing $Q
-expect_error bc-two-values-3d "bc takes one value for every axis or one per axis (3 in 3-D), got 2" \
+expect_error bc-two-values-3d "bc takes one value for every axis or one per axis \(3 in 3-D\), got 2" \
   $FP -dim 3 -bc absorbing,reflecting $Q
 expect_error bc-periodic-one-side "'periodic:reflecting': periodic joins the two sides of an axis" \
   $FP -dim 1 -bc periodic:reflecting $Q
