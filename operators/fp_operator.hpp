@@ -126,6 +126,9 @@ class FokkerPlanckOperator {
   // Same from a global vector (does the ghost exchange itself).
   void apply(double t, Vec rho, Vec out, Part part);
 
+  // Test hook: false makes apply() of sghr take the general face-flux loops instead of the
+  // plane sweep (the two must agree to round-off).
+  void set_fast_path(bool on) { use_fast_ = on; }
   // The precomputed single-pass kernels (operators/linear_stencil.hpp), or null when the scheme
   // is nonlinear, the coefficients depend on t or a cross-diffusion term is present. apply()
   // with Part::full uses them; the fused Euler stepper (solvers/fused_euler.hpp) needs them.
@@ -206,6 +209,8 @@ class FokkerPlanckOperator {
   }
   void apply_limited(const PetscScalar* rho_local, PetscScalar* out);
   void apply_unlimited(const PetscScalar* rho_local, PetscScalar* out, Part part);
+  void apply_sghr_fast(const PetscScalar* rho_local, PetscScalar* out);
+  void build_face_planes();
   double limited_rate_local() const;
   double cross_flux(int a, std::size_t line, PetscInt f, const PetscScalar* L) const;
   template <class Flux>
@@ -235,6 +240,8 @@ class FokkerPlanckOperator {
   bool cross_present_;
   bool limited_;      // nonlinear: sghr/MUSCL factors and/or limited cross fluxes (class comment)
   bool limit_cross_;  // cross-diffusion fluxes limited for positivity
+  bool fast_sghr_;    // sghr, van Leer, no cross terms: apply() sweeps face planes (apply_sghr_fast)
+  bool use_fast_ = true;
   bool gibbs_faces_;  // face drift from potential differences (gradient form, diagonal a)
   std::array<std::vector<kernels::FaceCoef>, 3> face_;       // per axis, owned faces, line-major
   std::array<std::vector<std::array<double, 2>>, 3> cross_;  // C for axes (a+1)%3, (a+2)%3
@@ -247,6 +254,11 @@ class FokkerPlanckOperator {
   std::vector<double> kappa_;
   std::array<std::vector<double>, 3> flux_lo_, flux_anti_, flux_;
   std::vector<double> drain_, inflow_;  // per owned cell, per unit volume
+  struct FacePlanes {
+    std::vector<double> alpha, beta, theta;  // alpha/h, beta/h, signed upwind weight
+  };
+  std::array<FacePlanes, 3> planes_;  // the fast sghr path's face tables (build_face_planes)
+  std::vector<double> row_buffer_;
   std::array<std::vector<double>, 3> frozen_alpha_, frozen_c_;
   VecH limit_, limit_local_;  // the limiter factor R per cell, and with ghosts
   double coef_time_ = 0;
