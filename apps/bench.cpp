@@ -193,7 +193,7 @@ int run_bench(MPI_Comm comm) {
     sim.on_step([&](PetscInt step, double, Vec) {
       if (std::size_t(step) == r.t.size()) r.t.push_back(MPI_Wtime());
     });
-    r.summary = sim.run();
+    r.summary = sim.run().to_json();
     r.memory_bytes = sum_over(comm, heap_bytes() - rss0);
     after_run(sim);
     return r;

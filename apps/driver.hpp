@@ -1,15 +1,19 @@
-// apps/driver.hpp — one fpflow run end to end: options -> problem, grid, operator, TS -> solve
-// -> VTK series and summary.json. Used by the fpflow executable and by the tests.
+// apps/driver.hpp — one fpflow run, composed from the pipeline's pieces:
+//   RunConfig (apps/run_config.hpp: every option, read and checked once)
+//   -> the builder (apps/run_builder.hpp: problem, grid, operator, initial density, stepper)
+//   -> one solve (time stepping, or -steady) with its observers (apps/observers.hpp: VTK
+//      frames, user hooks, snapshots)
+//   -> the run's promises checked (apps/promises.hpp) -> RunSummary (apps/run_summary.hpp),
+//      written as summary.json with options.txt.
+// Used by the fpflow executable, `fpflow verify`, `fpflow bench` and the tests. Further solves on
+// the same grid (the adjoint backward in time, ...) take the built pieces: apps/solves.hpp.
 #pragma once
 
+#include "apps/observers.hpp"
+#include "apps/run_config.hpp"
+#include "apps/run_summary.hpp"
 #include "io/output.hpp"
 #include "io/vtk_writer.hpp"
-#include "operators/fp_operator.hpp"
-#include "problems/problem.hpp"
-#include "solvers/steady_state.hpp"
-#include "solvers/time_stepper.hpp"
-
-#include <nlohmann/json.hpp>
 
 #include <functional>
 #include <memory>
@@ -26,50 +30,54 @@ class RunFailed : public Error {
 
 class Simulation {
  public:
-  // Reads every option (so -help lists them all) and sets everything up; no time stepping yet.
+  // Reads every option (so -help lists them all) and builds the run; no time stepping yet.
   explicit Simulation(MPI_Comm comm);
-  // Integrates to the final time, writes output; returns the summary (also in summary.json).
-  // Stopped by SIGINT/SIGTERM (core/signals.hpp): writes the last state as a frame and the
-  // summary with "status": "interrupted", then throws Interrupted.
-  nlohmann::json run();
+  // Solves, writes output (frames, summary.json, options.txt) and returns the summary.
+  // Throws RunFailed after writing a "failed" summary; stopped by SIGINT/SIGTERM
+  // (core/signals.hpp), writes the last state and an "interrupted" summary, then throws
+  // Interrupted.
+  RunSummary run();
 
+  const RunConfig& config() const { return config_; }
   const Grid& grid() const { return *grid_; }
   Vec solution() const { return rho_; }
   const Problem& problem() const { return *problem_; }
   FokkerPlanckOperator& op() { return *op_; }
-  const std::string& output_dir() const { return output_; }
+  // Null for -steady.
+  TimeStepper* stepper() { return stepper_.get(); }
+  double initial_mass() const { return mass0_; }
+  const std::string& output_dir() const { return config_.output.dir; }
   // Called after every accepted time step (and at t = 0) with the current density; a step that
   // is rolled back is reported again with an earlier step number. Set before run().
-  void on_step(std::function<void(PetscInt, double, Vec)> hook) { step_hook_ = std::move(hook); }
+  void on_step(std::function<void(PetscInt, double, Vec)> hook);
+  // Attaches another observer to the run's solve (not owned; must outlive run()).
+  void attach(SolveObserver& observer) { observers_.attach(observer); }
   // Writes one VTK frame of rho at time t (requires -vtk; fpflow bench times it).
   void write_frame(double t, Vec rho);
 
  private:
-  std::string resolved_options() const;
-  std::string broken_promise(const nlohmann::json& summary) const;
-  double linear_rtol() const;
+  void build_output();
+  SteadyResult solve();
+  RunSummary summarise(const SteadyResult* steady, double wall) const;
+  void describe(RunSummary& s) const;
+  void account_mass(RunSummary& s) const;
+  void measure_error(RunSummary& s) const;
+  void write_records(const RunSummary& s) const;
 
   MPI_Comm comm_;
+  RunConfig config_;
   OutputLock output_lock_;  // this run's claim on its output directory (io/output.hpp)
   std::unique_ptr<Problem> problem_;
   std::unique_ptr<Grid> grid_;
   std::unique_ptr<FokkerPlanckOperator> op_;
   std::unique_ptr<TimeStepper> stepper_;
-  std::unique_ptr<SteadyState> steady_solver_;
-  SteadyOptions steady_options_;
   std::unique_ptr<VtkSeriesWriter> writer_;
-  VecH rho_;
-  std::string problem_name_, output_, vtk_compressor_ = "lz4";
-  Scheme scheme_ = Scheme::sg;
-  kernels::Limiter limiter_ = kernels::Limiter::vanleer;
-  CrossMode cross_ = CrossMode::limited;
+  std::unique_ptr<FrameObserver> frames_;
+  std::unique_ptr<CallbackObserver> hook_;
+  ObserverList observers_;
   Monotonicity monotone_;
-  double t_final_ = 1, mass0_ = 0;
-  PetscInt output_every_ = 0, last_frame_step_ = -1;
-  bool steady_ = false;
-  std::function<void(PetscInt, double, Vec)> step_hook_;
-  bool flow_fields_ = true;
-  double pf_floor_ = 1e-12;
+  VecH rho_;
+  double mass0_ = 0;
 };
 
 // Prints the options of every registered problem (for -help), without running anything.

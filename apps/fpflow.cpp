@@ -65,23 +65,6 @@ std::string output_option(const std::string& fallback) {
   return fallback;
 }
 
-void print_summary(const nlohmann::json& summary, const std::string& dir) {
-  std::printf("fpflow: %s %dD, %s cells, ", summary["problem"].get<std::string>().c_str(),
-              summary["dim"].get<int>(), summary["cells"].dump().c_str());
-  if (summary.contains("steady"))
-    std::printf("stationary law in %d iterations (residual %.2e)",
-                summary["steady"]["iterations"].get<int>(),
-                summary["steady"]["residual"].get<double>());
-  else
-    std::printf("t = %g in %lld steps", summary["t_final"].get<double>(),
-                summary["steps"].get<long long>());
-  std::printf(", mass %.15g -> %.15g", summary["mass_initial"].get<double>(),
-              summary["mass_final"].get<double>());
-  if (summary.contains("error"))
-    std::printf(", L1 error %.3e", summary["error"]["L1"].get<double>());
-  std::printf("\nfpflow: summary in %s/summary.json\n", dir.c_str());
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -147,9 +130,9 @@ int main(int argc, char** argv) {
     // Every fpflow option has been read by now: a misspelt one fails before any work; solver
     // options PETSc reads while solving are checked again after the run.
     fpflow::check_unused_options(comm, false);
-    const auto summary = sim.run();
+    const fpflow::RunSummary summary = sim.run();
     fpflow::check_unused_options(comm, true);
-    if (root) print_summary(summary, sim.output_dir());
+    if (root) fpflow::print_summary_line(summary, sim.output_dir());
   } catch (const fpflow::Interrupted& e) {
     // A run has written its summary itself; verify and bench are marked here.
     const std::string where =

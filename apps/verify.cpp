@@ -271,7 +271,7 @@ CaseResult run_case(MPI_Comm comm, const Case& c, const Settings& s) {
       particles = run_particles(comm, c, s, sim, 1);
       if (c.stepper == Stepper::euler_maruyama) coarse_dt = run_particles(comm, c, s, sim, 2);
     }
-    const nlohmann::json summary = sim.run();
+    const nlohmann::json summary = sim.run().to_json();
     side[level] = compare::reduce_grid(sim.grid(), sim.solution(), c.bins,
                                        summary["absorbed_mass"].get<double>());
     nlohmann::json r = {{"cells", summary["cells"]}, {"args", args}};
@@ -372,7 +372,7 @@ CaseResult run_pf_case(MPI_Comm comm, const Case& c, const Settings& s) {
         sde = run_particles(comm, c, s, sim, 1);
         if (c.stepper == Stepper::euler_maruyama) sde_2dt = run_particles(comm, c, s, sim, 2);
       }
-      const nlohmann::json summary = sim.run();
+      const nlohmann::json summary = sim.run().to_json();
       log_err[level] = log_density_mismatch(*e, snap[cur]);
       binned[level] = compare::reduce_grid(sim.grid(), sim.solution(), c.bins, 0.0);
       sg_cells[level] = compare::reduce_grid(sim.grid(), sim.solution(), cells_of(c, 1), 0.0);

@@ -1,9 +1,10 @@
-// core/options.cpp — OptionsBlock and friends over PETSc's options-database internals.
+// core/options.cpp — OptionsBlock and friends over PETSc's public options-database API.
 #include "core/options.hpp"
 
 #include "core/input_checks.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <set>
@@ -11,22 +12,50 @@
 
 namespace fpflow {
 
-OptionsBlock::OptionsBlock(MPI_Comm comm, const char* prefix, const char* title)
-    : prefix_(prefix ? prefix : "") {
-  std::memset(&items_, 0, sizeof(items_));
-  items_.count = 1;  // the ordinary (non-SAWs) pass of PetscOptionsBegin's loop
-  FP_CHECK(PetscOptionsBegin_Private(&items_, comm, prefix, title, "fpflow"));
+namespace {
+// "a,b,c" -> {"a", "b", "c"} (PETSc's array options use the same separator).
+std::string shown(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
 }
 
-OptionsBlock::~OptionsBlock() { PetscOptionsEnd_Private(&items_); }
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream items(text);
+  for (std::string item; std::getline(items, item, ',');) out.push_back(item);
+  return out;
+}
+}  // namespace
 
+OptionsBlock::OptionsBlock(MPI_Comm comm, const char* prefix, const char* title)
+    : comm_(comm), prefix_(prefix ? prefix : "") {
+  PetscBool help = PETSC_FALSE;
+  FP_CHECK(PetscOptionsHasHelp(nullptr, &help));
+  help_ = help;
+  // A block read again (a second Simulation in one process) lists its options once.
+  static std::set<std::string> printed;
+  if (help_ && !printed.insert(prefix_ + "\n" + title).second) help_ = false;
+  if (help_)
+    FP_CHECK((*PetscHelpPrintf)(comm_, "----------------------------------------\n%s:\n", title));
+}
+
+// Lists an option under -help the way PETSc lists its own: "  -name <default>: help (fpflow)".
+void OptionsBlock::list(const char* name, const std::string& def, const char* help) const {
+  if (help_)
+    FP_CHECK((*PetscHelpPrintf)(comm_, "  %s <%s>: %s (fpflow)\n", full_name(name).c_str(),
+                                def.c_str(), help));
+}
+
+// The text given for the option, if any. PetscOptionsFindPair marks it used (-options_left).
 bool OptionsBlock::raw(const char* name, std::string& text) const {
-  char buf[4096] = {0};
-  PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsGetString(nullptr, prefix_.empty() ? nullptr : prefix_.c_str(), name, buf,
-                                 sizeof(buf), &s));
-  text = buf;
-  return s;
+  const char* value = nullptr;
+  PetscBool found = PETSC_FALSE;
+  FP_CHECK(PetscOptionsFindPair(nullptr, prefix_.empty() ? nullptr : prefix_.c_str(), name,
+                                &value, &found));
+  if (!found) return false;
+  text = value ? value : "";
+  return true;
 }
 
 PetscInt OptionsBlock::integer(const char* name, const char* help, PetscInt def, bool* set) {
@@ -35,55 +64,37 @@ PetscInt OptionsBlock::integer(const char* name, const char* help, PetscInt def,
 
 PetscInt OptionsBlock::integer(const char* name, const char* help, PetscInt def, PetscInt lo,
                                PetscInt hi, bool* set) {
+  list(name, std::to_string(def), help);
   std::string text;
   const bool given = raw(name, text);
-  const PetscInt v = given ? PetscInt(parse_integer(full_name(name), text, lo, hi)) : def;
-  // PETSc's read of the same (now valid) text lists the option under -help.
-  PetscInt petsc = def;
-  PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsInt_Private(&items_, name, help, nullptr, def, &petsc, &s, PETSC_MIN_INT,
-                                   PETSC_MAX_INT));
   if (set) *set = given;
-  return v;
+  return given ? PetscInt(parse_integer(full_name(name), text, lo, hi)) : def;
 }
 
 double OptionsBlock::real(const char* name, const char* help, double def, bool* set) {
+  list(name, shown(def), help);
   std::string text;
   const bool given = raw(name, text);
-  const double v = given ? parse_real(full_name(name), text) : def;
-  PetscReal petsc = def;
-  PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsReal_Private(&items_, name, help, nullptr, def, &petsc, &s));
   if (set) *set = given;
-  return v;
+  return given ? parse_real(full_name(name), text) : def;
 }
 
 bool OptionsBlock::flag(const char* name, const char* help, bool def, bool* set) {
+  list(name, def ? "true" : "false", help);
   std::string text;
   const bool given = raw(name, text);
-  const bool v = given ? parse_flag(full_name(name), text) : def;
-  PetscBool petsc = def ? PETSC_TRUE : PETSC_FALSE;
-  PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsBool_Private(&items_, name, help, nullptr, petsc, &petsc, &s));
   if (set) *set = given;
-  return v;
+  return given ? parse_flag(full_name(name), text) : def;
 }
 
 std::string OptionsBlock::string(const char* name, const char* help, const std::string& def,
                                  bool* set) {
-  // PETSc copies a value into the caller's buffer and cuts it, silently, at the buffer's size:
-  // the buffer is sized from the stored value, so a value of any length is read whole.
-  const char* raw = nullptr;
-  PetscBool found = PETSC_FALSE;
-  FP_CHECK(PetscOptionsFindPair(items_.options, items_.prefix, name, &raw, &found));
-  const std::size_t stored = found && raw ? std::strlen(raw) : 0;
-  std::vector<char> buf(std::max(stored, def.size()) + 1, 0);
-  std::memcpy(buf.data(), def.c_str(), def.size());
-  PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsString_Private(&items_, name, help, nullptr, def.c_str(), buf.data(),
-                                      buf.size(), &s));
-  if (set) *set = s;
-  return s ? std::string(buf.data()) : def;
+  list(name, def, help);
+  std::string text;
+  const bool given = raw(name, text);
+  if (set) *set = given;
+  // Read whole, whatever its length (PETSc's own reads cut at the caller's buffer).
+  return given ? text : def;
 }
 
 std::string OptionsBlock::choice(const char* name, const char* help,
@@ -97,45 +108,36 @@ std::string OptionsBlock::choice(const char* name, const char* help,
   throw Error("unknown value '" + v + "' for -" + prefix_ + (name + 1) + "; valid: " + all);
 }
 
-// PETSc reads at most the number of entries asked for and drops the rest silently: ask for one
-// more, and refuse a list that fills it.
+// Every value is parsed here: PETSc would stop at max_n values without a word, and accept "inf"
+// or "1e400".
 std::vector<double> OptionsBlock::reals(const char* name, const char* help,
                                         const std::vector<double>& def, int max_n, bool* set) {
   std::string text;
+  for (double d : def) text += (text.empty() ? "" : ",") + shown(d);
+  list(name, text, help);
+  text.clear();
+  const bool given = raw(name, text);
+  if (set) *set = given;
+  if (!given) return def;
   std::vector<double> parsed;
-  if (raw(name, text)) {
-    // PETSc would stop at max_n values without a word, and accept "inf" or "1e400".
-    std::stringstream items(text);
-    std::string item;
-    while (std::getline(items, item, ',')) parsed.push_back(parse_real(full_name(name), item));
-    if (parsed.empty()) throw Error(full_name(name) + " needs a value");
-    if (int(parsed.size()) > max_n)
-      throw Error(full_name(name) + " takes at most " + std::to_string(max_n) + " values, got " +
-                  std::to_string(parsed.size()) + " (" + text + ")");
-  }
-  std::vector<PetscReal> buf((max_n > 0 ? max_n : 1) + 1);
-  for (size_t i = 0; i < buf.size() && i < def.size(); ++i) buf[i] = def[i];
-  PetscInt n = PetscInt(buf.size());
-  PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsRealArray_Private(&items_, name, help, nullptr, buf.data(), &n, &s));
-  if (set) *set = s;
-  if (!s) return def;
+  for (const auto& item : split_list(text)) parsed.push_back(parse_real(full_name(name), item));
+  if (parsed.empty()) throw Error(full_name(name) + " needs a value");
+  if (int(parsed.size()) > max_n)
+    throw Error(full_name(name) + " takes at most " + std::to_string(max_n) + " values, got " +
+                std::to_string(parsed.size()) + " (" + text + ")");
   return parsed;
 }
 
 std::vector<std::string> OptionsBlock::strings(const char* name, const char* help,
                                                const std::vector<std::string>& def, int max_n) {
-  std::vector<char*> buf(max_n + 1, nullptr);
-  PetscInt n = max_n + 1;
-  PetscBool s = PETSC_FALSE;
-  FP_CHECK(PetscOptionsStringArray_Private(&items_, name, help, nullptr, buf.data(), &n, &s));
-  if (!s) return def;
-  std::vector<std::string> out;
-  for (PetscInt i = 0; i < n; ++i) {
-    out.emplace_back(buf[i]);
-    PetscFree(buf[i]);
-  }
-  if (n > max_n) throw too_many(name, max_n);
+  std::string text;
+  for (const auto& d : def) text += (text.empty() ? "" : ",") + d;
+  list(name, text, help);
+  text.clear();
+  if (!raw(name, text)) return def;
+  std::vector<std::string> out = split_list(text);
+  if (out.empty()) return def;
+  if (int(out.size()) > max_n) throw too_many(name, max_n);
   return out;
 }
 
@@ -159,6 +161,32 @@ ScopedOptions::ScopedOptions(const std::string& args) {
 ScopedOptions::~ScopedOptions() {
   PetscOptionsPop();
   PetscOptionsDestroy(&opts_);
+}
+
+std::string given_options_except(const std::vector<std::string>& skip) {
+  char* all = nullptr;
+  FP_CHECK(PetscOptionsGetAll(nullptr, &all));
+  std::istringstream given(all ? all : "");
+  PetscFree(all);
+  std::string out, line, tok;
+  bool skipped = false;
+  auto flush = [&] {
+    if (!line.empty() && !skipped) out += line + "\n";
+    line.clear();
+  };
+  // A token starting with '-' and not a number starts the next option.
+  while (given >> tok) {
+    if (tok.size() > 1 && tok[0] == '-' && !std::isdigit(static_cast<unsigned char>(tok[1])) &&
+        tok[1] != '.') {
+      flush();
+      skipped = std::find(skip.begin(), skip.end(), tok) != skip.end();
+      line = tok;
+    } else {
+      line += " " + tok;
+    }
+  }
+  flush();
+  return out;
 }
 
 std::vector<std::string> unused_options() {

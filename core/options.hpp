@@ -1,7 +1,8 @@
 // core/options.hpp — typed reads from the PETSc options database, each with a help string.
 //
-// An OptionsBlock is PetscOptionsBegin/End as an RAII object, so every option fpflow reads is
-// listed by -help and counted as used for -options_left. Values come back as C++ types.
+// An OptionsBlock is a titled group of option reads (PETSc's PetscOptionsBegin/End, built on the
+// public API only): every option fpflow reads is listed by -help in PETSc's format and counted as
+// used for -options_left. Values are parsed by fpflow and come back as C++ types.
 #pragma once
 
 #include "core/petsc.hpp"
@@ -14,7 +15,6 @@ namespace fpflow {
 class OptionsBlock {
  public:
   OptionsBlock(MPI_Comm comm, const char* prefix, const char* title);
-  ~OptionsBlock();
   OptionsBlock(const OptionsBlock&) = delete;
   OptionsBlock& operator=(const OptionsBlock&) = delete;
 
@@ -41,11 +41,13 @@ class OptionsBlock {
 
  private:
   Error too_many(const char* name, int max_n) const;
-  // The text given for -<prefix>name, if any (read before PETSc parses it).
+  // The text given for -<prefix>name, if any (the option then counts as used).
   bool raw(const char* name, std::string& text) const;
+  void list(const char* name, const std::string& def, const char* help) const;
   std::string full_name(const char* name) const { return "-" + prefix_ + (name + 1); }
-  PetscOptionItems items_{};
+  MPI_Comm comm_;
   std::string prefix_;
+  bool help_ = false;
 };
 
 // True when -name (no prefix) was given on the command line or in an options file.
@@ -63,6 +65,10 @@ class ScopedOptions {
  private:
   PetscOptions opts_ = nullptr;
 };
+
+// Every option given (command line, options files), one "-name value..." line each, in the
+// database's order, except those named in `skip`: what a run records of its input verbatim.
+std::string given_options_except(const std::vector<std::string>& skip);
 
 // Options that were given but never read: a misspelt option must not pass silently.
 std::vector<std::string> unused_options();

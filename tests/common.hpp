@@ -38,7 +38,7 @@ inline std::string quiet(const std::string& name) {
 inline nlohmann::json run(const std::string& args, MPI_Comm comm = PETSC_COMM_WORLD) {
   ScopedOptions opts(args);
   Simulation sim(comm);
-  return sim.run();
+  return sim.run().to_json();
 }
 
 // The whole solution on rank 0 (natural ordering), empty elsewhere.

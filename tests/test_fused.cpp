@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(fused_step_is_forward_euler) {
     FP_CHECK(VecCopy(sim.solution(), rho0));
     FP_CHECK(VecDuplicate(sim.solution(), ref.out()));
     FP_CHECK(VecDuplicate(sim.solution(), d.out()));
-    const auto j = sim.run();
+    const auto j = sim.run().to_json();
     BOOST_TEST_INFO(s.args);
     BOOST_REQUIRE(j["fused_euler"].get<bool>());
     BOOST_REQUIRE_EQUAL(j["steps"].get<int>(), 1);
@@ -172,7 +172,7 @@ BOOST_AUTO_TEST_CASE(fused_step_above_the_bound_is_rejected_and_retried) {
   {
     ScopedOptions opts(base + " -ts_max_steps 1" + quiet("bound"));
     Simulation sim(world());
-    dt = sim.run()["dt_initial"].get<double>() / 0.9;  // the bound itself
+    dt = sim.run().to_json()["dt_initial"].get<double>() / 0.9;  // the bound itself
   }
   const auto s = run(base + " -ts_max_time " + std::to_string(40 * dt) + " -ts_dt " +
                      std::to_string(4 * dt) + quiet("bound-big"));

@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(walls_per_side_absorbing_pair_and_mirror) {
   const auto cells = [](const std::string& args, nlohmann::json* summary) {
     ScopedOptions opts(args + quiet("mirror"));
     Simulation sim(world());
-    *summary = sim.run();
+    *summary = sim.run().to_json();
     return gather(sim.grid(), sim.solution());
   };
   const std::string base = " -problem heat -dim 1 -heat_sigma0 0.3 -box_lo -1.5 -box_hi 1.5"
@@ -312,8 +312,8 @@ BOOST_AUTO_TEST_CASE(custom_expressions_reproduce_ou) {
     BOOST_CHECK_LE(diff, 1e-13 * ref);
     // 2) Whole runs agree: the only difference is the quadrature of the initial Gaussian
     //    (3-point Gauss-Legendre vs exact cell averages), far below the discretization error.
-    const auto s_c = sim_c.run();
-    const auto s_o = sim_ou.run();
+    const auto s_c = sim_c.run().to_json();
+    const auto s_o = sim_ou.run().to_json();
     VecH d;
     FP_CHECK(VecDuplicate(sim_ou.solution(), d.out()));
     FP_CHECK(VecWAXPY(d, -1.0, sim_ou.solution(), sim_c.solution()));

@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(discrete_gibbs_state_survives_1000_implicit_steps) {
     VecH start;
     FP_CHECK(VecDuplicate(sim.solution(), start.out()));
     FP_CHECK(VecCopy(sim.solution(), start));
-    const auto s = sim.run();
+    const auto s = sim.run().to_json();
     BOOST_CHECK_EQUAL(s["steps"].get<int>(), 1000);
     FP_CHECK(VecAXPY(start, -1.0, sim.solution()));
     PetscReal diff;

@@ -26,7 +26,7 @@ double max_density(const Simulation& sim) {
 std::pair<nlohmann::json, double> run_max(const std::string& args) {
   ScopedOptions opts(args);
   Simulation sim(world());
-  auto j = sim.run();
+  auto j = sim.run().to_json();
   return {j, max_density(sim)};
 }
 
