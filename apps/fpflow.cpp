@@ -65,6 +65,54 @@ std::string output_option(const std::string& fallback) {
   return fallback;
 }
 
+// `fpflow verify ...` / `fpflow bench ...`, with the subcommand named in its errors.
+int run_subcommand(const std::string& sub, MPI_Comm comm) {
+  try {
+    const int code = sub == "verify" ? fpflow::run_verify(comm) : fpflow::run_bench(comm);
+    fpflow::check_unused_options(comm, true);
+    return code;
+  } catch (const fpflow::OutputBusy& e) {
+    throw fpflow::OutputBusy(sub + ": " + e.what());
+  } catch (const fpflow::Error& e) {
+    throw fpflow::Error(sub + ": " + e.what());
+  }
+}
+
+// One run (or -help's listing of every problem's options).
+int run_simulation(MPI_Comm comm) {
+  const bool want_help = fpflow::option_given("-help");
+  fpflow::Simulation sim(comm);
+  if (want_help) {
+    PetscInt dim = 2;
+    FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, "-dim", &dim, nullptr));
+    fpflow::print_all_problem_help(comm, int(dim));
+    return 0;
+  }
+  // Every fpflow option has been read by now: a misspelt one fails before any work; solver
+  // options PETSc reads while solving are checked again after the run.
+  fpflow::check_unused_options(comm, false);
+  const fpflow::RunSummary summary = sim.run();
+  fpflow::check_unused_options(comm, true);
+  if (fpflow::comm_rank(comm) == 0) fpflow::print_summary_line(summary, sim.output_dir());
+  return 0;
+}
+
+// A stop request: a run has written its summary itself; verify and bench are marked here.
+int report_interrupt(const fpflow::Interrupted& e, const std::string& sub,
+                     const std::string& output) {
+  const MPI_Comm world = MPI_COMM_WORLD;
+  const std::string where =
+      sub.empty() ? e.what() : std::string(e.what()) + "; " + output + "/" + record_name(sub) +
+                                   " says \"interrupted\"";
+  if (fpflow::comm_rank(world) == 0)
+    std::fprintf(stderr, "fpflow: interrupted by %s: %s\n", fpflow::stop_signal_name(),
+                 where.c_str());
+  if (!sub.empty())
+    fpflow::write_status_record(world, output, record_name(sub), "interrupted",
+                                {{"signal", fpflow::stop_signal_name()}, {"error", e.what()}});
+  return fpflow::stop_exit_code();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -100,55 +148,18 @@ int main(int argc, char** argv) {
     for (int i = 1; i + 1 < argc; ++i) argv[i] = argv[i + 1];
     --argc;
   }
-  int code = 0;
   try {
     const std::string help = help_intro();  // PETSc prints it during initialisation
     fpflow::Session session(&argc, &argv, help.c_str());
     fpflow::install_stop_handlers();
     output = output_option(output);
     fpflow::check_numeric_options();
-    const MPI_Comm comm = PETSC_COMM_WORLD;
-    if (!sub.empty()) {
-      try {
-        code = sub == "verify" ? fpflow::run_verify(comm) : fpflow::run_bench(comm);
-        fpflow::check_unused_options(comm, true);
-      } catch (const fpflow::OutputBusy& e) {
-        throw fpflow::OutputBusy(sub + ": " + e.what());
-      } catch (const fpflow::Error& e) {
-        throw fpflow::Error(sub + ": " + e.what());
-      }
-      return code;
-    }
-    const bool want_help = fpflow::option_given("-help");
-    fpflow::Simulation sim(comm);
-    if (want_help) {
-      PetscInt dim = 2;
-      FP_CHECK(PetscOptionsGetInt(nullptr, nullptr, "-dim", &dim, nullptr));
-      fpflow::print_all_problem_help(comm, int(dim));
-      return 0;
-    }
-    // Every fpflow option has been read by now: a misspelt one fails before any work; solver
-    // options PETSc reads while solving are checked again after the run.
-    fpflow::check_unused_options(comm, false);
-    const fpflow::RunSummary summary = sim.run();
-    fpflow::check_unused_options(comm, true);
-    if (root) fpflow::print_summary_line(summary, sim.output_dir());
+    return sub.empty() ? run_simulation(PETSC_COMM_WORLD) : run_subcommand(sub, PETSC_COMM_WORLD);
   } catch (const fpflow::Interrupted& e) {
-    // A run has written its summary itself; verify and bench are marked here.
-    const std::string where =
-        sub.empty() ? e.what() : std::string(e.what()) + "; " + output + "/" + record_name(sub) +
-                                     " says \"interrupted\"";
-    if (root)
-      std::fprintf(stderr, "fpflow: interrupted by %s: %s\n", fpflow::stop_signal_name(),
-                   where.c_str());
-    if (!sub.empty())
-      fpflow::write_status_record(world, output, record_name(sub), "interrupted",
-                                  {{"signal", fpflow::stop_signal_name()}, {"error", e.what()}});
-    code = fpflow::stop_exit_code();
+    return report_interrupt(e, sub, output);
   } catch (const fpflow::OutputBusy& e) {
-    code = fail(e.what(), false);
+    return fail(e.what(), false);
   } catch (const std::exception& e) {
-    code = fail(e.what(), true);
+    return fail(e.what(), true);
   }
-  return code;
 }
