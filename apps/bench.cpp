@@ -144,7 +144,8 @@ std::vector<PetscInt> cell_counts(const std::vector<double>& sizes) {
   std::vector<PetscInt> r;
   for (double v : sizes) {
     if (!(v >= 8) || v != std::floor(v))
-      throw Error("-implicit_sizes takes whole cell counts >= 8 per axis, got " + std::to_string(v));
+      throw Error("-implicit_sizes takes whole cell counts >= 8 per axis, got " +
+                  std::to_string(v));
     r.push_back(PetscInt(v));
   }
   return r;
